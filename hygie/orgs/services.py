@@ -1,0 +1,79 @@
+"""Organisation tree, current organisation and home figures, as plain functions."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+
+from hygie.core.visibility import ALL, scopes_for
+from hygie.orgs.models import JobFamily, Kind, Membership, Organisation, StaffMember
+from hygie.orgs.roles import AGGREGATE, VIEW
+
+SESSION_CURRENT_ORG = "hygie_current_org"
+SWITCHER_KINDS = (Kind.NATIONAL, Kind.REGION, Kind.GHT, Kind.ESTABLISHMENT)
+
+
+def switchable_organisations(user):
+    """Nodes a user can make current: their membership nodes and everything under them, down to establishments."""
+    return Organisation.objects.visible_to(user, AGGREGATE).filter(kind__in=SWITCHER_KINDS)
+
+
+def default_organisation(user) -> Organisation | None:
+    scopes = scopes_for(user, AGGREGATE)
+    if scopes is ALL:
+        return Organisation.objects.filter(parent__isnull=True).order_by("pk").first()
+    if not scopes:
+        return None
+    return Organisation.objects.filter(path=scopes[0]).first()
+
+
+def current_organisation(request) -> Organisation | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    org_id = request.session.get(SESSION_CURRENT_ORG)
+    if org_id is not None:
+        org = switchable_organisations(user).filter(pk=org_id).first()
+        if org is not None:
+            return org
+    org = default_organisation(user)
+    if org is not None:
+        request.session[SESSION_CURRENT_ORG] = org.pk
+    return org
+
+
+def can(user, action: str, organisation: Organisation) -> bool:
+    scopes = scopes_for(user, action)
+    if scopes is ALL:
+        return True
+    return any(organisation.path.startswith(path) for path in scopes)
+
+
+def establishments_under(node: Organisation):
+    return Organisation.objects.subtree_of(node).filter(kind=Kind.ESTABLISHMENT)
+
+
+def home_figures(user, node: Organisation) -> dict:
+    """Consolidated, non-nominative figures for a node: safe for every role."""
+    establishments = establishments_under(node)
+    staff = StaffMember.objects.filter(establishment__path__startswith=node.path, active=True)
+    by_family = dict(
+        staff.values_list("job_family").annotate(n=Count("id")).values_list("job_family", "n")
+    )
+    staff_per_establishment = list(staff.values_list("establishment__path").annotate(n=Count("id")))
+    children = list(Organisation.objects.filter(parent=node).order_by("kind", "name"))
+    for child in children:
+        child.staff_count = sum(
+            n for path, n in staff_per_establishment if path.startswith(child.path)
+        )
+    return {
+        "establishment_count": establishments.count(),
+        "ght_count": Organisation.objects.subtree_of(node).filter(kind=Kind.GHT).count(),
+        "staff_count": sum(by_family.values()),
+        "staff_by_family": {JobFamily(family).label: n for family, n in sorted(by_family.items())},
+        "children": children,
+        "can_view_nominative": can(user, VIEW, node),
+    }
+
+
+def member_roles(user, node: Organisation):
+    return Membership.objects.filter(user=user, organisation__in=[*node.ancestor_ids(), node.pk])

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from hygie.accounts.views import sudo_required
+from hygie.core.audit import record_event
+from hygie.core.models import AuditEvent
+from hygie.core.visibility import get_visible_or_404
+from hygie.orgs import services
+from hygie.orgs.forms import MembershipForm, StaffFilterForm
+from hygie.orgs.models import Kind, Membership, Organisation, StaffMember
+from hygie.orgs.roles import AGGREGATE, MANAGE, VIEW
+
+
+@login_required
+def home(request):
+    node = services.current_organisation(request)
+    if node is None:
+        return render(request, "orgs/no_membership.html")
+    return _dashboard(request, node)
+
+
+@login_required
+def organisation_detail(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, AGGREGATE, pk=org_id)
+    return _dashboard(request, node)
+
+
+def _dashboard(request, node: Organisation):
+    context = {
+        "node": node,
+        "ancestors": [a for a in node.ancestors() if services.can(request.user, AGGREGATE, a)],
+        "figures": services.home_figures(request.user, node),
+        "can_manage": services.can(request.user, MANAGE, node),
+    }
+    return render(request, "orgs/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def switch_organisation(request):
+    org = get_visible_or_404(
+        services.switchable_organisations(request.user),
+        request.user,
+        AGGREGATE,
+        pk=request.POST.get("organisation"),
+    )
+    request.session[services.SESSION_CURRENT_ORG] = org.pk
+    return redirect("orgs:home")
+
+
+@login_required
+def staff_list(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+    staff = (
+        StaffMember.objects.visible_to(request.user, VIEW)
+        .filter(establishment__path__startswith=node.path)
+        .select_related("establishment", "service", "site")
+    )
+    services_qs = Organisation.objects.subtree_of(node).filter(kind=Kind.SERVICE).order_by("name")
+    form = StaffFilterForm(services_qs, request.GET or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            staff = staff.filter(
+                Q(last_name__icontains=data["q"])
+                | Q(first_name__icontains=data["q"])
+                | Q(email__icontains=data["q"])
+            )
+        if data["job_family"]:
+            staff = staff.filter(job_family=data["job_family"])
+        if data["service"]:
+            staff = staff.filter(service_id=data["service"])
+    page = Paginator(staff, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orgs/staff_list.html",
+        {
+            "node": node,
+            "page": page,
+            "form": form,
+            "can_manage": services.can(request.user, MANAGE, node),
+        },
+    )
+
+
+@login_required
+def members(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+    memberships = (
+        Membership.objects.visible_to(request.user, VIEW)
+        .filter(organisation__path__startswith=node.path)
+        .select_related("user", "organisation")
+        .order_by("organisation__path", "user__last_name")
+    )
+    return render(
+        request,
+        "orgs/members.html",
+        {
+            "node": node,
+            "memberships": memberships,
+            "form": MembershipForm(),
+            "can_manage": services.can(request.user, MANAGE, node),
+        },
+    )
+
+
+@login_required
+@sudo_required
+@require_http_methods(["GET", "POST"])
+def membership_add(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    form = MembershipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user, role = form.cleaned_data["user"], form.cleaned_data["role"]
+        try:
+            membership = Membership.objects.create(user=user, organisation=node, role=role)
+        except IntegrityError:
+            form.add_error("role", _("Cet utilisateur a déjà ce rôle ici."))
+        else:
+            record_event(
+                "orgs.role_granted",
+                request=request,
+                target=membership,
+                organisation=node,
+                details={"user": user.username, "role": role},
+            )
+            messages.success(request, _("Rôle attribué."))
+            return redirect("orgs:members", org_id=node.pk)
+    return render(request, "orgs/membership_form.html", {"node": node, "form": form})
+
+
+@login_required
+@sudo_required
+@require_POST
+def membership_remove(request, org_id: int, membership_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    membership = get_visible_or_404(
+        Membership.objects.filter(organisation__path__startswith=node.path),
+        request.user,
+        MANAGE,
+        pk=membership_id,
+    )
+    details = {
+        "user": membership.user.username,
+        "role": membership.role,
+        "organisation": str(membership.organisation),
+    }
+    record_event(
+        "orgs.role_revoked",
+        request=request,
+        target=membership,
+        organisation=membership.organisation,
+        details=details,
+    )
+    membership.delete()
+    messages.success(request, _("Rôle retiré."))
+    return redirect("orgs:members", org_id=node.pk)
+
+
+@login_required
+def audit_journal(request):
+    user = request.user
+    events = AuditEvent.objects.select_related("actor")
+    if not user.is_superuser:
+        managed = Organisation.objects.visible_to(user, MANAGE).values("pk")
+        events = events.filter(
+            Q(organisation_id_at_event__in=managed)
+            | Q(actor__memberships__organisation__in=managed)
+        ).distinct()
+        if not Organisation.objects.visible_to(user, MANAGE).exists():
+            events = events.none()
+    page = Paginator(events.order_by("-sequence"), 50).get_page(request.GET.get("page"))
+    return render(request, "orgs/audit_journal.html", {"page": page})

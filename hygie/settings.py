@@ -1,0 +1,303 @@
+"""Hygie settings, read from HYGIE_* environment variables only.
+
+Defaults give a working single-machine install (SQLite and the database task
+queue under HYGIE_DATA_DIR). Production sets HYGIE_DEBUG=false (the default),
+HYGIE_SECRET_KEY, HYGIE_ALLOWED_HOSTS and HYGIE_DATABASE_URL; see the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from hygie.core.env import env_bool, env_choice, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+
+DATA_DIR = Path(env_str("HYGIE_DATA_DIR", str(Path.cwd() / "data"))).resolve()
+MEDIA_ROOT = DATA_DIR / "files"  # uploaded files: outside the web root, served after checks
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_URL = "/static/"
+MEDIA_URL = None
+
+DEBUG = env_bool("HYGIE_DEBUG", False)
+TESTING = env_bool("HYGIE_TESTING", False)
+# `hygie demo`: local evaluation over plain HTTP on 127.0.0.1 with generated secrets.
+DEMO = env_bool("HYGIE_DEMO", False)
+LOCAL = DEBUG or TESTING or DEMO
+
+
+def _secret_key() -> str:
+    key = env_str("HYGIE_SECRET_KEY")
+    if key:
+        if len(key) < 50:
+            raise ImproperlyConfigured("HYGIE_SECRET_KEY must be at least 50 characters long.")
+        return key
+    if not LOCAL:
+        raise ImproperlyConfigured(
+            "HYGIE_SECRET_KEY is not set. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+    # Development and demo: a random key kept in the data directory so sessions
+    # survive restarts without anyone having to invent a secret.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(64)
+    key_file.write_text(key, encoding="utf-8")
+    os.chmod(key_file, 0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+# Key for secrets encrypted at rest (LDAP bind passwords, SMTP passwords, TOTP seeds).
+# Several comma-separated keys allow rotation: the first encrypts, all decrypt.
+ENCRYPTION_KEYS = env_list("HYGIE_ENCRYPTION_KEYS")
+
+ALLOWED_HOSTS = env_list("HYGIE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if LOCAL else [])
+CSRF_TRUSTED_ORIGINS = env_list("HYGIE_CSRF_TRUSTED_ORIGINS")
+BASE_URL = env_str("HYGIE_BASE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
+    "mozilla_django_oidc",
+    "hygie.core",
+    "hygie.accounts",
+    "hygie.orgs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hygie.accounts.middleware.SessionLifetimeMiddleware",
+    "hygie.accounts.middleware.SecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hygie.core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "hygie.urls"
+WSGI_APPLICATION = "hygie.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "hygie.orgs.context_processors.organisation_context",
+            ],
+        },
+    }
+]
+
+_database_url = env_str("HYGIE_DATABASE_URL")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    except Exception as exc:  # dj_database_url raises several exception types
+        raise ImproperlyConfigured(
+            f"HYGIE_DATABASE_URL is not a valid database URL: {exc}"
+        ) from exc
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "hygie.sqlite3",
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "hygie.accounts.oidc.HygieOIDCBackend",
+]
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING:
+    # Argon2 is deliberately slow; tests create hundreds of users.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+PASSWORD_MIN_LENGTH = env_int("HYGIE_PASSWORD_MIN_LENGTH", 12, minimum=8)
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "hygie.accounts.passwords.LengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH, "max_length": 128},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "hygie.accounts.passwords.NotOnlyRepeatedValidator"},
+]
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "orgs:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Sessions: idle expiry (cookie age, refreshed on each request) and an absolute cap.
+SESSION_COOKIE_AGE = env_int("HYGIE_SESSION_IDLE_MINUTES", 30, minimum=5) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_MAX_HOURS = env_int("HYGIE_SESSION_MAX_HOURS", 10, minimum=1)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Re-authentication ("sudo mode") is valid for this long before sensitive actions.
+SUDO_MINUTES = env_int("HYGIE_SUDO_MINUTES", 10, minimum=1)
+
+SECURE = env_bool("HYGIE_SECURE", not LOCAL)
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE and env_bool("HYGIE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("HYGIE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+# Number of reverse proxies in front of Hygie, to find the client address for the audit trail.
+TRUSTED_PROXY_COUNT = env_int("HYGIE_TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("HYGIE_TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not LOCAL
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = LOCAL
+
+EMAIL_BACKEND = env_str("HYGIE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("HYGIE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("HYGIE_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("HYGIE_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("HYGIE_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("HYGIE_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("HYGIE_EMAIL_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("HYGIE_EMAIL_STARTTLS and HYGIE_EMAIL_SSL are mutually exclusive.")
+DEFAULT_FROM_EMAIL = env_str("HYGIE_EMAIL_FROM", "hygie@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background tasks: the database backend by default; see docs/operations.md for a broker.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("HYGIE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "hygie.accounts.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "hygie.accounts.api_auth.TokenScopePermission",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hygie API",
+    "DESCRIPTION": "API REST de Hygie. Authentification par jeton : `Authorization: Bearer <jeton>`.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI assets come from the drf-spectacular-sidecar package: nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# OpenID Connect single sign-on (hospital identity provider, Pro Santé Connect).
+OIDC_ENABLED = env_bool("HYGIE_OIDC_ENABLED", False)
+OIDC_RP_CLIENT_ID = env_str("HYGIE_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("HYGIE_OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = env_choice("HYGIE_OIDC_SIGN_ALGO", ("RS256", "ES256", "HS256"), "RS256")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("HYGIE_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("HYGIE_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("HYGIE_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("HYGIE_OIDC_JWKS_ENDPOINT")
+OIDC_RP_SCOPES = env_str("HYGIE_OIDC_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = env_str("HYGIE_OIDC_PROVIDER_NAME", "SSO")
+# Users must exist in Hygie (matched by e-mail) unless this is on.
+OIDC_CREATE_USER = env_bool("HYGIE_OIDC_CREATE_USERS", False)
+# amr values that prove a second factor at the identity provider (RFC 8176).
+OIDC_MFA_AMR = env_list("HYGIE_OIDC_MFA_AMR", ["mfa", "otp", "hwk", "swk", "sc", "pop"])
+OIDC_USE_PKCE = True
+OIDC_RP_IDP_SIGN_KEY = None
+OIDC_VERIFY_SSL = env_bool("HYGIE_OIDC_VERIFY_SSL", True)
+if OIDC_ENABLED:
+    _missing = [
+        name
+        for name, value in {
+            "HYGIE_OIDC_CLIENT_ID": OIDC_RP_CLIENT_ID,
+            "HYGIE_OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+            "HYGIE_OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+            "HYGIE_OIDC_USERINFO_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+        }.items()
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"HYGIE_OIDC_ENABLED is on but {', '.join(_missing)} missing.")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("HYGIE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
