@@ -212,6 +212,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = LOCAL
+if LOCAL:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = env_str("HYGIE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("HYGIE_EMAIL_HOST", "localhost")

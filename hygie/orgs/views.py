@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,7 +15,7 @@ from hygie.core.audit import record_event
 from hygie.core.models import AuditEvent
 from hygie.core.visibility import get_visible_or_404
 from hygie.orgs import services
-from hygie.orgs.forms import MembershipForm, StaffFilterForm
+from hygie.orgs.forms import MembershipForm, OrganisationForm, StaffFilterForm
 from hygie.orgs.models import Kind, Membership, Organisation, StaffMember
 from hygie.orgs.roles import AGGREGATE, MANAGE, VIEW
 
@@ -39,6 +40,8 @@ def _dashboard(request, node: Organisation):
         "ancestors": [a for a in node.ancestors() if services.can(request.user, AGGREGATE, a)],
         "figures": services.home_figures(request.user, node),
         "can_manage": services.can(request.user, MANAGE, node),
+        "can_add_children": node.kind != Kind.NATIONAL or request.user.is_superuser,
+        "can_edit": node.kind not in (Kind.NATIONAL, Kind.REGION) or request.user.is_superuser,
     }
     return render(request, "orgs/dashboard.html", context)
 
@@ -179,3 +182,54 @@ def audit_journal(request):
             events = events.none()
     page = Paginator(events.order_by("-sequence"), 50).get_page(request.GET.get("page"))
     return render(request, "orgs/audit_journal.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_create(request, org_id: int):
+    parent = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    allowed = services.child_kinds(parent)
+    if parent.kind in (Kind.NATIONAL,) and not request.user.is_superuser:
+        raise Http404  # regions are reference data
+    form = OrganisationForm(request.POST or None, parent=parent, allowed_kinds=allowed)
+    if request.method == "POST" and form.is_valid():
+        node = form.save()
+        record_event(
+            "orgs.organisation_created",
+            request=request,
+            target=node,
+            organisation=node,
+            details={"kind": node.kind, "parent": parent.pk},
+        )
+        messages.success(request, _("« %(name)s » créé.") % {"name": node.name})
+        return redirect("orgs:detail", org_id=node.pk)
+    return render(
+        request, "orgs/organisation_form.html", {"form": form, "parent": parent, "node": None}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    if node.kind in (Kind.NATIONAL, Kind.REGION) and not request.user.is_superuser:
+        raise Http404
+    before = {f: getattr(node, f) for f in OrganisationForm.Meta.fields}
+    form = OrganisationForm(request.POST or None, instance=node)
+    if request.method == "POST" and form.is_valid():
+        node = form.save()
+        changes = {
+            f: [before[f], getattr(node, f)] for f in before if before[f] != getattr(node, f)
+        }
+        record_event(
+            "orgs.organisation_changed",
+            request=request,
+            target=node,
+            organisation=node,
+            details=changes,
+        )
+        messages.success(request, _("Modifications enregistrées."))
+        return redirect("orgs:detail", org_id=node.pk)
+    return render(
+        request, "orgs/organisation_form.html", {"form": form, "parent": node.parent, "node": node}
+    )
