@@ -231,8 +231,11 @@ def enrol(request):
 
 @require_POST
 def logout_view(request):
+    from hygie.accounts.oidc import provider_logout_url
+
+    provider_logout = provider_logout_url(request)  # read before the session is flushed
     logout(request)
-    return redirect("accounts:login")
+    return redirect(provider_logout or "accounts:login")
 
 
 def sudo_required(view):
