@@ -278,6 +278,7 @@ class HygieOIDCBackend(OIDCAuthenticationBackend):
         user = self.match_user(claims)
         second_factor = asserts_second_factor(id_claims)
         assertion = {
+            "user": user.pk,
             "iss": id_claims["iss"],
             "sub": str(id_claims["sub"])[:255],
             "amr": id_claims.get("amr") or [],
@@ -295,6 +296,8 @@ class HygieOIDCBackend(OIDCAuthenticationBackend):
         if alg != settings.OIDC_RP_SIGN_ALGO:
             # Only the configured algorithm: no "none", no RS/HS confusion.
             raise OIDCRefused("id_token_invalid", f"unexpected algorithm {alg!r}")
+        if not config.issuer:
+            raise OIDCRefused("id_token_invalid", "no issuer configured")
         if alg.startswith("HS"):
             key = settings.OIDC_RP_CLIENT_SECRET.encode()
         else:
@@ -307,7 +310,7 @@ class HygieOIDCBackend(OIDCAuthenticationBackend):
                 key,
                 algorithms=[alg],
                 audience=settings.OIDC_RP_CLIENT_ID,
-                issuer=config.issuer or None,
+                issuer=config.issuer,
                 leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": ["iss", "sub", "aud", "exp", "iat"]},
             )
@@ -388,6 +391,8 @@ def provider_logout_url(request) -> str | None:
     id_token = request.session.get(SESSION_ID_TOKEN)
     if not (settings.OIDC_ENABLED and settings.OIDC_PROVIDER_LOGOUT and id_token):
         return None
+    if (request.session.get(SESSION_OIDC) or {}).get("user") != request.user.pk:
+        return None  # an abandoned single sign-on, then someone else logged in
     try:
         endpoint = provider_config().end_session_endpoint
     except ProviderUnavailable:

@@ -17,6 +17,8 @@ def on_login(sender, request, user, **kwargs):
         from hygie.accounts.oidc import SESSION_OIDC
 
         assertion = request.session.get(SESSION_OIDC) or {}
+        if assertion.get("user") != user.pk:
+            assertion = {}
         details.update({key: assertion.get(key) for key in ("iss", "amr", "acr")})
     record_event("auth.login", request=request, actor=user, target=user, details=details)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import urllib.parse
 
 import pyotp
@@ -393,3 +394,47 @@ def test_password_login_still_works_alongside_sso(oidc_settings, world):
     )
     assert response["Location"] == HOME
     assert events("auth.login")[-1].details["method"] == "password"
+
+
+def test_id_token_with_another_nonce_is_refused(oidc_settings, oidc_provider, world):
+    client = Client()
+    authorization = start(client)
+    redirect = oidc_provider.sign_in(authorization, "lecteur-a@example.org")
+    # As if the ID token had been obtained for another login attempt (replay).
+    session = client.session
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorization).query))["state"]
+    session["oidc_states"][state]["nonce"] = "nonce-d-une-autre-tentative-de-connexion"
+    session.save()
+
+    response = callback(client, redirect)
+
+    assert response.status_code == 400
+    refused = events("auth.oidc_refused")[-1]
+    assert refused.details["reason"] == "id_token_invalid"
+    assert "nonce" in refused.details["detail"]
+
+
+def test_stolen_code_without_the_pkce_verifier_is_useless(oidc_settings, oidc_provider, world):
+    client = Client()
+    authorization = start(client)
+    redirect = oidc_provider.sign_in(authorization, "lecteur-a@example.org")
+    session = client.session
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorization).query))["state"]
+    session["oidc_states"][state]["code_verifier"] = "v" * 64  # not the one the challenge hides
+    session.save()
+
+    response = callback(client, redirect)
+
+    assert response.status_code == 502
+    assert "n'a pas confirmé la connexion" in text(response)
+    refused = events("auth.oidc_refused")[-1]
+    assert refused.details["reason"] == "token_exchange_failed"
+    assert "invalid_grant" in refused.details["detail"]
+
+
+def test_provider_key_rotation_is_picked_up(oidc_settings, oidc_provider, world):
+    # Hygie cached the provider's keys two minutes ago, before a rotation: the token's key is
+    # unknown, so the keys are fetched again instead of refusing the login.
+    oidc._jwks_cache[oidc_settings.OIDC_OP_JWKS_ENDPOINT] = (time.monotonic() - 120, [])
+    response = sso_login(Client(), oidc_provider, "lecteur-a@example.org")
+    assert response["Location"] == HOME

@@ -23,6 +23,8 @@ import requests
 
 PROVIDER_DIR = Path(__file__).resolve().parent.parent / "oidc_provider"
 INSTALL_HINT = "npm ci --prefix tests/oidc_provider"
+# oidc-provider 9 runs on Node 20.18+ (it prefers 22 and says so on stderr; see decision 0121).
+MINIMUM_NODE = (20, 18)
 CALLBACK = "http://testserver/oidc/callback/"
 PASSWORD = "mot-de-passe-du-fournisseur"
 CLIENTS = {
@@ -91,6 +93,11 @@ def _start_provider(workdir: Path) -> OIDCProvider:
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js is needed for the OpenID Connect tests (Debian package nodejs).")
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if tuple(int(part) for part in version.lstrip("v").split(".")[:2]) < MINIMUM_NODE:
+        pytest.fail(f"oidc-provider needs Node.js 20.18 or newer; {node} is {version}.")
     if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
         pytest.fail(f"The test OpenID Connect provider is not installed: run `{INSTALL_HINT}`.")
     clients = [
