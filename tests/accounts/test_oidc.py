@@ -9,9 +9,13 @@ provider's published keys.
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -438,3 +442,69 @@ def test_provider_key_rotation_is_picked_up(oidc_settings, oidc_provider, world)
     oidc._jwks_cache[oidc_settings.OIDC_OP_JWKS_ENDPOINT] = (time.monotonic() - 120, [])
     response = sso_login(Client(), oidc_provider, "lecteur-a@example.org")
     assert response["Location"] == HOME
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({}, "HYGIE_OIDC_CLIENT_ID, HYGIE_OIDC_CLIENT_SECRET, HYGIE_OIDC_ISSUER"),
+        (
+            {
+                "HYGIE_OIDC_CLIENT_ID": "hygie",
+                "HYGIE_OIDC_CLIENT_SECRET": "s",
+                "HYGIE_OIDC_ISSUER": "https://idp.example",
+                "HYGIE_OIDC_AUTHORIZATION_ENDPOINT": "https://idp.example/auth",
+                "HYGIE_OIDC_TOKEN_ENDPOINT": "https://idp.example/token",
+            },
+            "HYGIE_OIDC_JWKS_ENDPOINT missing",
+        ),
+    ],
+)
+def test_incomplete_configuration_stops_the_start_up_naming_the_variable(
+    tmp_path, environment, named
+):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("HYGIE_") and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update(
+        {"HYGIE_TESTING": "1", "HYGIE_DATA_DIR": str(tmp_path), "HYGIE_OIDC_ENABLED": "true"}
+    )
+    env.update(environment)
+    result = subprocess.run(
+        [sys.executable, "-c", "import hygie.settings"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr
+
+
+def test_discovery_only_configuration_is_enough_to_start(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("HYGIE_") and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update(
+        {
+            "HYGIE_TESTING": "1",
+            "HYGIE_DATA_DIR": str(tmp_path),
+            "HYGIE_OIDC_ENABLED": "true",
+            "HYGIE_OIDC_CLIENT_ID": "hygie",
+            "HYGIE_OIDC_CLIENT_SECRET": "s",
+            "HYGIE_OIDC_DISCOVERY_URL": "https://idp.example/.well-known/openid-configuration",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import hygie.settings"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr
