@@ -4,6 +4,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from hygie.accounts.oidc import SESSION_OIDC
 from hygie.core.audit import record_event
 
 
@@ -14,8 +15,6 @@ def on_login(sender, request, user, **kwargs):
     method = getattr(user, "backend", "") or request.session.get(BACKEND_SESSION_KEY, "") or ""
     details = {"method": "oidc" if "oidc" in method.lower() else "password"}
     if details["method"] == "oidc":
-        from hygie.accounts.oidc import SESSION_OIDC
-
         assertion = request.session.get(SESSION_OIDC) or {}
         if assertion.get("user") != user.pk:
             assertion = {}
