@@ -63,10 +63,19 @@ def browser_context_args(browser_context_args, live_server):
 
 @pytest.fixture
 def context(new_context, live_server):
-    """A fresh browser context whose requests may only reach the live server."""
+    """A fresh browser context whose requests may only reach the live server, and in which a
+    JavaScript error or a Content-Security-Policy violation fails the test."""
     context = new_context()
     context.set_default_timeout(10_000)
     outside: list[str] = []
+    page_errors: list[str] = []
+
+    def console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            page_errors.append(message.text)
+
+    context.on("console", console)
+    context.on("weberror", lambda error: page_errors.append(str(error.error)))
 
     def guard(route):
         url = route.request.url
@@ -79,3 +88,4 @@ def context(new_context, live_server):
     context.route("**/*", guard)
     yield context
     assert not outside, f"the page tried to reach outside the server: {outside}"
+    assert not page_errors, f"errors in the page: {page_errors}"
