@@ -27,6 +27,7 @@ from hygie.accounts.forms import (
 )
 from hygie.accounts.middleware import SESSION_AUTH_AT, SESSION_MFA
 from hygie.accounts.models import ApiToken, TotpDevice
+from hygie.accounts.oidc import provider_logout_url
 from hygie.core import throttle
 from hygie.core.audit import record_event
 from hygie.core.net import client_ip
@@ -246,8 +247,9 @@ def enrol(request):
 
 @require_POST
 def logout_view(request):
+    provider_logout = provider_logout_url(request)  # read before the session is flushed
     logout(request)
-    return redirect("accounts:login")
+    return redirect(provider_logout or "accounts:login")
 
 
 def sudo_redirect(request):
