@@ -86,8 +86,15 @@ def test_a_middle_entry_deleted_in_the_database_is_named(journal, capsys):
     raw("DELETE FROM core_auditevent WHERE id = %s", [target.pk])
     ok, output = verify_output(capsys)
     assert not ok
-    assert f"entrées {target.sequence}–{target.sequence} manquantes" in output
+    assert f"entrée {target.sequence} manquante (supprimée)" in output
     assert f"entrée {target.sequence + 1} : chaînage rompu" in output
+
+
+def test_several_middle_entries_deleted_are_named_as_a_range(journal, capsys):
+    first, last = journal[1].sequence, journal[2].sequence
+    raw("DELETE FROM core_auditevent WHERE sequence IN (%s, %s)", [first, last])
+    ok, output = verify_output(capsys)
+    assert not ok and f"entrées {first}–{last} manquantes (supprimées)" in output
 
 
 def test_the_last_entries_deleted_in_the_database_are_detected(journal, capsys):
