@@ -163,6 +163,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "hygie.accounts.passwords.NotOnlyRepeatedValidator"},
+    {"NAME": "hygie.accounts.passwords.CommonWordValidator"},
 ]
 
 LOGIN_URL = "accounts:login"

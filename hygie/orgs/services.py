@@ -27,6 +27,13 @@ def default_organisation(user) -> Organisation | None:
 
 
 def current_organisation(request) -> Organisation | None:
+    # Asked by the view and by the navigation of the same page: looked up once per request.
+    if not hasattr(request, "_hygie_current_org"):
+        request._hygie_current_org = _current_organisation(request)
+    return request._hygie_current_org
+
+
+def _current_organisation(request) -> Organisation | None:
     user = request.user
     if not user.is_authenticated:
         return None

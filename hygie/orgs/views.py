@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hygie.accounts.views import sudo_required
+from hygie.accounts.services import in_sudo_mode
+from hygie.accounts.views import sudo_redirect
 from hygie.core.audit import record_event
 from hygie.core.models import AuditEvent
 from hygie.core.visibility import get_visible_or_404
@@ -116,10 +117,11 @@ def members(request, org_id: int):
 
 
 @login_required
-@sudo_required
 @require_http_methods(["GET", "POST"])
 def membership_add(request, org_id: int):
     node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
     form = MembershipForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user, role = form.cleaned_data["user"], form.cleaned_data["role"]
@@ -141,16 +143,19 @@ def membership_add(request, org_id: int):
 
 
 @login_required
-@sudo_required
 @require_POST
 def membership_remove(request, org_id: int, membership_id: int):
     node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
     membership = get_visible_or_404(
-        Membership.objects.filter(organisation__path__startswith=node.path),
+        Membership.objects.filter(organisation__path__startswith=node.path).select_related(
+            "user", "organisation"
+        ),
         request.user,
         MANAGE,
         pk=membership_id,
     )
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
     details = {
         "user": membership.user.username,
         "role": membership.role,
@@ -171,15 +176,17 @@ def membership_remove(request, org_id: int, membership_id: int):
 @login_required
 def audit_journal(request):
     user = request.user
-    events = AuditEvent.objects.select_related("actor")
+    events = AuditEvent.objects.all()
     if not user.is_superuser:
+        # Events about a node this user manages, and events tied to no node (logins, tokens)
+        # of people holding a role there. An event about another GHT stays hidden even when
+        # its author also holds a role here.
         managed = Organisation.objects.visible_to(user, MANAGE).values("pk")
+        colleagues = Membership.objects.filter(organisation__in=managed).values("user_id")
         events = events.filter(
             Q(organisation_id_at_event__in=managed)
-            | Q(actor__memberships__organisation__in=managed)
-        ).distinct()
-        if not Organisation.objects.visible_to(user, MANAGE).exists():
-            events = events.none()
+            | Q(organisation_id_at_event__isnull=True, actor_id__in=colleagues)
+        )
     page = Paginator(events.order_by("-sequence"), 50).get_page(request.GET.get("page"))
     return render(request, "orgs/audit_journal.html", {"page": page})
 
