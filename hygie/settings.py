@@ -23,7 +23,6 @@ DATA_DIR = Path(env_str("HYGIE_DATA_DIR", str(Path.cwd() / "data"))).resolve()
 MEDIA_ROOT = DATA_DIR / "files"  # uploaded files: outside the web root, served after checks
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_URL = "/static/"
-MEDIA_URL = None
 
 DEBUG = env_bool("HYGIE_DEBUG", False)
 TESTING = env_bool("HYGIE_TESTING", False)

@@ -10,7 +10,3 @@ os.environ.setdefault("HYGIE_EMAIL_BACKEND", "django.core.mail.backends.locmem.E
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from hygie.settings import *  # noqa: E402, F403
-
-# Django's live server (browser tests) always mounts a media files handler, which fails on
-# MEDIA_URL = None. Hygie never links to uploaded files directly; this prefix is for tests only.
-MEDIA_URL = "/__test-media__/"
