@@ -430,17 +430,6 @@ def _run(source: DirectorySource, report: SyncReport, *, page_size, progress) ->
 
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=establishment.pk).first()
-        if not entries and (
-            StaffMember.objects.filter(
-                establishment=establishment, source=StaffSource.LDAP, active=True
-            ).exists()
-        ):
-            raise DirectoryError(
-                _(
-                    "L'annuaire n'a renvoyé aucune personne : vérifiez la base et le filtre de "
-                    "recherche. Par sécurité, personne n'a été marqué comme parti."
-                )
-            )
         resolver = OrgResolver(establishment, create_missing=source.create_services)
         checker = _EntryChecker(source, resolver, report)
         records, seen_ids = [], set()
@@ -450,6 +439,25 @@ def _run(source: DirectorySource, report: SyncReport, *, page_size, progress) ->
                 seen_ids.add(external_id)
             if record is not None:
                 records.append(record)
+        if not records and (
+            StaffMember.objects.filter(
+                establishment=establishment, source=StaffSource.LDAP, active=True
+            ).exists()
+        ):
+            # A wrong filter, base or attribute mapping must not empty the directory.
+            raise DirectoryError(
+                (
+                    _("L'annuaire n'a renvoyé aucune personne : vérifiez la base et le filtre.")
+                    if not entries
+                    else _(
+                        "Aucune des %(n)s entrées renvoyées n'est utilisable : vérifiez la "
+                        "correspondance des attributs."
+                    )
+                    % {"n": len(entries)}
+                )
+                + " "
+                + _("Par sécurité, personne n'a été marqué comme parti.")
+            )
         plan = plan_upsert(
             establishment,
             records,

@@ -442,6 +442,9 @@ def plan_upsert(
 
         claimed[target.pk] = record
         changed = set()
+        if not external_id and target.external_id:
+            # A line without matricule never erases the key of the person it designates.
+            values = {name: value for name, value in values.items() if name != "external_id"}
         for name, value in values.items():
             if _differs(target, name, value):
                 _assign(target, name, value)

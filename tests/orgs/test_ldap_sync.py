@@ -244,6 +244,15 @@ def test_an_empty_answer_never_deactivates_everyone(world, slapd, people):
     assert "aucune personne" in report.error
     assert ldap_staff(world.est_a1).filter(active=True).count() == 3
 
+    source.search_filter = "(objectClass=inetOrgPerson)"
+    source.attribute_map = {**source.attribute_map, "external_id": ["employeeNumber"]}
+    source.save()
+    report = sync_directory(source)
+
+    assert report.status == SyncStatus.FAILED
+    assert "Aucune des 3 entrées renvoyées n'est utilisable" in report.error
+    assert ldap_staff(world.est_a1).filter(active=True).count() == 3
+
 
 @pytest.mark.parametrize(
     ("change", "message"),
@@ -380,6 +389,9 @@ def test_manager_launches_a_sync_and_sees_its_result(
     assert AuditEvent.objects.get(action="orgs.ldap_synced").actor == world.editor
 
 
+# The worker closes its database connections between tasks, as a long-running process should:
+# the test cannot sit inside a rolled-back transaction.
+@pytest.mark.django_db(transaction=True)
 def test_sync_goes_to_the_task_queue_and_a_worker_runs_it(
     world, slapd, people, client_for, settings
 ):

@@ -158,6 +158,21 @@ def test_person_without_matricule_is_recognised_by_email_whatever_its_case(world
     assert existing.external_id == "M777" and existing.source == StaffSource.CSV
 
 
+def test_a_line_without_matricule_keeps_the_persons_matricule(world):
+    import_staff(world.est_a1, csv_bytes(good_rows()))
+    data = csv_bytes(
+        [
+            ["nom", "prénom", "e-mail", "famille de métiers", "matricule"],
+            ["Lefèvre", "Hélène", "helene.lefevre@ch-a1.example", "Soignant", ""],
+        ]
+    )
+
+    report = import_staff(world.est_a1, data)
+
+    assert report.ok and report.unchanged == 1
+    assert StaffMember.objects.get(email="helene.lefevre@ch-a1.example").external_id == "M001"
+
+
 def test_one_bad_row_names_line_and_column_and_imports_nothing(world):
     rows = good_rows()
     rows.insert(3, ["Martin", "Paul", "pas-une-adresse", "", "", "Soignant", "", "", "M004"])
