@@ -1,12 +1,16 @@
 """The REST API, version 1. Every viewset goes through `visible_to`."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from hygie.core.api_docs import ApiDocsView
 from hygie.orgs import api as orgs_api
 
 router = DefaultRouter()
+# JSON only: no `.json`/`.api` URL variants to secure and test (decision 0141).
+router.include_format_suffixes = False
 router.register("organisations", orgs_api.OrganisationViewSet, basename="organisation")
 router.register("staff", orgs_api.StaffMemberViewSet, basename="staff")
 router.register("memberships", orgs_api.MembershipViewSet, basename="membership")
@@ -14,6 +18,7 @@ router.register("memberships", orgs_api.MembershipViewSet, basename="membership"
 urlpatterns = [
     path("me/", orgs_api.me, name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # A page for people: an anonymous visitor is sent to the login page, not given a 401.
+    path("docs/", login_required(ApiDocsView.as_view(url_name="api:schema")), name="docs"),
     path("", include(router.urls)),
 ]

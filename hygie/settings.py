@@ -23,7 +23,6 @@ DATA_DIR = Path(env_str("HYGIE_DATA_DIR", str(Path.cwd() / "data"))).resolve()
 MEDIA_ROOT = DATA_DIR / "files"  # uploaded files: outside the web root, served after checks
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_URL = "/static/"
-MEDIA_URL = None
 
 DEBUG = env_bool("HYGIE_DEBUG", False)
 TESTING = env_bool("HYGIE_TESTING", False)
@@ -163,6 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "hygie.accounts.passwords.NotOnlyRepeatedValidator"},
+    {"NAME": "hygie.accounts.passwords.CommonWordValidator"},
 ]
 
 LOGIN_URL = "accounts:login"
@@ -212,6 +212,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = LOCAL
+if LOCAL:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = env_str("HYGIE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("HYGIE_EMAIL_HOST", "localhost")
@@ -258,37 +260,71 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# OpenID Connect single sign-on (hospital identity provider, Pro Santé Connect).
+# OpenID Connect single sign-on (hospital identity provider, Pro Santé Connect); docs/oidc.md.
 OIDC_ENABLED = env_bool("HYGIE_OIDC_ENABLED", False)
+OIDC_PROVIDER_NAME = env_str("HYGIE_OIDC_PROVIDER_NAME", "SSO")
 OIDC_RP_CLIENT_ID = env_str("HYGIE_OIDC_CLIENT_ID")
 OIDC_RP_CLIENT_SECRET = env_str("HYGIE_OIDC_CLIENT_SECRET")
-OIDC_RP_SIGN_ALGO = env_choice("HYGIE_OIDC_SIGN_ALGO", ("RS256", "ES256", "HS256"), "RS256")
+OIDC_RP_SIGN_ALGO = env_choice(
+    "HYGIE_OIDC_SIGN_ALGO", ("RS256", "PS256", "ES256", "EdDSA", "HS256"), "RS256"
+)
+# Either the discovery document (fetched on first use, cached) or the endpoints one by one;
+# an endpoint given explicitly wins over the discovered one.
+OIDC_DISCOVERY_URL = env_str("HYGIE_OIDC_DISCOVERY_URL")
+OIDC_OP_ISSUER = env_str("HYGIE_OIDC_ISSUER")
 OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("HYGIE_OIDC_AUTHORIZATION_ENDPOINT")
 OIDC_OP_TOKEN_ENDPOINT = env_str("HYGIE_OIDC_TOKEN_ENDPOINT")
 OIDC_OP_USER_ENDPOINT = env_str("HYGIE_OIDC_USERINFO_ENDPOINT")
 OIDC_OP_JWKS_ENDPOINT = env_str("HYGIE_OIDC_JWKS_ENDPOINT")
+OIDC_OP_END_SESSION_ENDPOINT = env_str("HYGIE_OIDC_END_SESSION_ENDPOINT")
 OIDC_RP_SCOPES = env_str("HYGIE_OIDC_SCOPES", "openid email profile")
-OIDC_PROVIDER_NAME = env_str("HYGIE_OIDC_PROVIDER_NAME", "SSO")
+# Sent as acr_values (Pro Santé Connect: eidas1).
+OIDC_ACR_VALUES = env_str("HYGIE_OIDC_ACR_VALUES")
+OIDC_TOKEN_USE_BASIC_AUTH = (
+    env_choice(
+        "HYGIE_OIDC_TOKEN_AUTH_METHOD",
+        ("client_secret_basic", "client_secret_post"),
+        "client_secret_basic",
+    )
+    == "client_secret_basic"
+)
 # Users must exist in Hygie (matched by e-mail) unless this is on.
 OIDC_CREATE_USER = env_bool("HYGIE_OIDC_CREATE_USERS", False)
-# amr values that prove a second factor at the identity provider (RFC 8176).
+# Refuse providers that do not say email_verified=true (an explicit false is always refused).
+OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("HYGIE_OIDC_REQUIRE_VERIFIED_EMAIL", False)
+# amr values (RFC 8176) and acr values in the ID token that count as a second factor
+# done at the identity provider.
 OIDC_MFA_AMR = env_list("HYGIE_OIDC_MFA_AMR", ["mfa", "otp", "hwk", "swk", "sc", "pop"])
+OIDC_MFA_ACR = env_list("HYGIE_OIDC_MFA_ACR", [])
+# Log the user out of the identity provider too (RP-initiated logout), when it has an
+# end_session_endpoint.
+OIDC_PROVIDER_LOGOUT = env_bool("HYGIE_OIDC_PROVIDER_LOGOUT", False)
 OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
 OIDC_RP_IDP_SIGN_KEY = None
 OIDC_VERIFY_SSL = env_bool("HYGIE_OIDC_VERIFY_SSL", True)
+OIDC_TIMEOUT = env_int("HYGIE_OIDC_TIMEOUT_SECONDS", 10, minimum=1)
 if OIDC_ENABLED:
-    _missing = [
-        name
-        for name, value in {
-            "HYGIE_OIDC_CLIENT_ID": OIDC_RP_CLIENT_ID,
-            "HYGIE_OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
-            "HYGIE_OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
-            "HYGIE_OIDC_USERINFO_ENDPOINT": OIDC_OP_USER_ENDPOINT,
-        }.items()
-        if not value
-    ]
+    _required = {
+        "HYGIE_OIDC_CLIENT_ID": OIDC_RP_CLIENT_ID,
+        "HYGIE_OIDC_CLIENT_SECRET": OIDC_RP_CLIENT_SECRET,
+    }
+    if not OIDC_DISCOVERY_URL:
+        _required.update(
+            {
+                "HYGIE_OIDC_ISSUER": OIDC_OP_ISSUER,
+                "HYGIE_OIDC_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+                "HYGIE_OIDC_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+            }
+        )
+        if OIDC_RP_SIGN_ALGO != "HS256":
+            _required["HYGIE_OIDC_JWKS_ENDPOINT"] = OIDC_OP_JWKS_ENDPOINT
+    _missing = [name for name, value in _required.items() if not value]
     if _missing:
-        raise ImproperlyConfigured(f"HYGIE_OIDC_ENABLED is on but {', '.join(_missing)} missing.")
+        raise ImproperlyConfigured(
+            f"HYGIE_OIDC_ENABLED is on but {', '.join(_missing)} missing "
+            "(or set HYGIE_OIDC_DISCOVERY_URL); see docs/oidc.md."
+        )
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -7,6 +6,6 @@ urlpatterns = [
     path("", include("hygie.orgs.urls")),
     path("api/v1/", include(("hygie.api_urls", "api"), namespace="api")),
     path("i18n/setlang/", set_language, name="set_language"),
+    # Single sign-on: always routed, the views answer 404 while HYGIE_OIDC_ENABLED is off.
+    path("oidc/", include("hygie.accounts.oidc_urls")),
 ]
-if settings.OIDC_ENABLED:
-    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

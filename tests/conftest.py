@@ -12,16 +12,18 @@ import pytest
 from django.test import Client
 
 from hygie.accounts.middleware import SESSION_AUTH_AT, SESSION_MFA
-from hygie.orgs.models import Kind
+from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import Role
+from hygie.orgs.services import ensure_reference_tree
 from tests import factories
 
 
 @pytest.fixture
 def world(db):
-    national = factories.org(Kind.NATIONAL, name="France")
-    region_a = factories.org(Kind.REGION, national, name="Hauts-de-France", code="32")
-    region_b = factories.org(Kind.REGION, national, name="Normandie", code="28")
+    # The national node and the 18 regions are created by `migrate` on every installation.
+    national = ensure_reference_tree()
+    region_a = Organisation.objects.get(kind=Kind.REGION, code="32")
+    region_b = Organisation.objects.get(kind=Kind.REGION, code="28")
     ght_a = factories.org(Kind.GHT, region_a, name="GHT A")
     ght_b = factories.org(Kind.GHT, region_b, name="GHT B")
     est_a1 = factories.org(Kind.ESTABLISHMENT, ght_a, name="CHU A1", is_ght_support=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -18,7 +19,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         parts = header.split()
-        if len(parts) != 2 or parts[0] != self.keyword:
+        # The scheme name is case-insensitive (RFC 9110 §11.1).
+        if len(parts) != 2 or parts[0].lower() != self.keyword.lower():
             return None
         token = ApiToken.find_active(parts[1])
         if token is None or not token.user.is_active:
@@ -44,3 +46,18 @@ class TokenScopePermission(BasePermission):
         if isinstance(token, ApiToken) and token.scope == ApiTokenScope.READ:
             return request.method in SAFE_METHODS
         return True
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes token authentication in the OpenAPI schema (and the docs' Authorize button)."""
+
+    target_class = ApiTokenAuthentication
+    name = "jeton"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "hyg_…",
+            "description": "Jeton créé depuis « Mon compte » : `Authorization: Bearer hyg_…`.",
+        }

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,6 +27,7 @@ from hygie.accounts.forms import (
 )
 from hygie.accounts.middleware import SESSION_AUTH_AT, SESSION_MFA
 from hygie.accounts.models import ApiToken, TotpDevice
+from hygie.accounts.oidc import provider_logout_url
 from hygie.core import throttle
 from hygie.core.audit import record_event
 from hygie.core.net import client_ip
@@ -37,12 +38,18 @@ PENDING_BACKEND = "hygie_pending_backend"
 PENDING_AT = "hygie_pending_at"
 PENDING_NEXT = "hygie_pending_next"
 PENDING_SECONDS = 300
+LOGIN_IP_LIMIT = {"capacity": 30, "per_seconds": 600}
+LOGIN_USER_LIMIT = {"capacity": 10, "per_seconds": 900}
+
+
+def _is_safe(request, candidate: str | None) -> bool:
+    return bool(candidate) and url_has_allowed_host_and_scheme(
+        candidate, {request.get_host()}, request.is_secure()
+    )
 
 
 def _safe_next(request, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, {request.get_host()}, request.is_secure()
-    ):
+    if _is_safe(request, candidate):
         return candidate
     return reverse(settings.LOGIN_REDIRECT_URL)
 
@@ -68,6 +75,8 @@ def _pending_user(request):
 def _finish(request, user, *, second_factor: bool):
     backend = request.session.get(PENDING_BACKEND, "django.contrib.auth.backends.ModelBackend")
     if request.user.is_authenticated:
+        # The session gains a privilege: give it a new key, as a login would.
+        request.session.cycle_key()
         request.session[SESSION_MFA] = second_factor
         next_url = request.session.pop(PENDING_NEXT, None)
     else:
@@ -85,8 +94,11 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
         ip = client_ip(request)
-        if not throttle.allow("login-ip", ip, capacity=30, per_seconds=600) or not throttle.allow(
-            "login-user", username.lower(), capacity=10, per_seconds=900
+        # Every attempt takes a token before the password is checked (so a guesser racing
+        # in parallel cannot overshoot); a correct password gives it back, so the budget only
+        # counts failures and a whole hospital behind one address is not locked out.
+        if not throttle.allow("login-ip", ip, **LOGIN_IP_LIMIT) or not throttle.allow(
+            "login-user", username.lower(), **LOGIN_USER_LIMIT
         ):
             record_event(
                 "auth.login_throttled", request=request, details={"username": username[:150]}
@@ -97,6 +109,10 @@ def login_view(request):
             if user is None:
                 form.add_error(None, _("Identifiant ou mot de passe incorrect."))
             else:
+                throttle.refund("login-ip", ip, capacity=LOGIN_IP_LIMIT["capacity"])
+                throttle.refund(
+                    "login-user", username.lower(), capacity=LOGIN_USER_LIMIT["capacity"]
+                )
                 request.session.cycle_key()
                 request.session[PENDING_NEXT] = request.GET.get("next") or request.POST.get("next")
                 if services.has_confirmed_totp(user) or services.requires_second_factor(user):
@@ -231,17 +247,36 @@ def enrol(request):
 
 @require_POST
 def logout_view(request):
+    provider_logout = provider_logout_url(request)  # read before the session is flushed
     logout(request)
-    return redirect("accounts:login")
+    return redirect(provider_logout or "accounts:login")
+
+
+def sudo_redirect(request):
+    """Send to the re-authentication page, then back where the user was.
+
+    A form posted to a POST-only URL cannot be replayed by a redirect: the user comes back
+    to the page the form was on (the referring page, when it is ours) and submits it again.
+    """
+    if request.method == "GET":
+        back = request.get_full_path()
+    else:
+        referer = request.headers.get("Referer", "")
+        back = referer if _is_safe(request, referer) else reverse(settings.LOGIN_REDIRECT_URL)
+    return redirect(f"{reverse('accounts:sudo')}?{urlencode({'next': back})}")
 
 
 def sudo_required(view):
-    """Sensitive actions ask for the password (or a TOTP code) again."""
+    """Sensitive actions ask for the password (or a TOTP code) again.
+
+    Views acting on an object check visibility first and call `sudo_redirect` themselves,
+    so nobody is asked for a password before learning the object is not theirs (404).
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not services.in_sudo_mode(request):
-            return redirect(f"{reverse('accounts:sudo')}?next={request.get_full_path()}")
+            return sudo_redirect(request)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -102,11 +102,15 @@ def verify_chain(batch_size: int = 2000) -> VerificationReport:
     for event in queryset.iterator(chunk_size=batch_size):
         report.checked += 1
         if event.sequence != expected_sequence:
-            report.problems.append(
-                f"entrées {expected_sequence}–{event.sequence - 1} manquantes (supprimées)"
-                if event.sequence > expected_sequence
-                else f"entrée {event.sequence} en double ou réordonnée"
-            )
+            if event.sequence == expected_sequence + 1:
+                problem = f"entrée {expected_sequence} manquante (supprimée)"
+            elif event.sequence > expected_sequence:
+                problem = (
+                    f"entrées {expected_sequence}–{event.sequence - 1} manquantes (supprimées)"
+                )
+            else:
+                problem = f"entrée {event.sequence} en double ou réordonnée"
+            report.problems.append(problem)
         if event.previous_digest != expected_previous:
             report.problems.append(
                 f"entrée {event.sequence} : chaînage rompu avec l'entrée précédente"

@@ -5,6 +5,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk changes would bypass the model's guards: refuse them too."""
+
+    def update(self, **kwargs):
+        raise ValueError("the security journal is append-only")
+
+    def delete(self):
+        raise ValueError("the security journal is append-only")
+
+
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained security journal.
 
@@ -15,8 +25,16 @@ class AuditEvent(models.Model):
 
     sequence = models.PositiveBigIntegerField(unique=True)
     created_at = models.DateTimeField(db_index=True)
+    # No database constraint and nothing done on deletion: the journal outlives accounts, and
+    # the actor's id is part of the signed content (clearing it would break the chain).
+    # `actor_label` keeps the name for display.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=80, db_index=True)
@@ -29,6 +47,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     previous_digest = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-sequence"]

@@ -44,6 +44,20 @@ def allow(scope: str, key: str, *, capacity: int, per_seconds: float) -> bool:
         return allowed
 
 
+def refund(scope: str, key: str, *, capacity: int) -> None:
+    """Give back the token taken by an attempt that turned out legitimate (a correct password)."""
+    key_hash = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()
+    with transaction.atomic():
+        bucket = (
+            ThrottleBucket.objects.select_for_update()
+            .filter(scope=scope, key_hash=key_hash)
+            .first()
+        )
+        if bucket is not None:
+            bucket.tokens = min(capacity, bucket.tokens + 1)
+            bucket.save(update_fields=["tokens"])
+
+
 def reset(scope: str, key: str) -> None:
     key_hash = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()
     ThrottleBucket.objects.filter(scope=scope, key_hash=key_hash).delete()

@@ -27,10 +27,13 @@ def scopes_for(user, action: str):
     if action not in cache:
         from hygie.orgs.roles import actions_for
 
+        if "_hygie_roles" not in user.__dict__:
+            # One query per request for all actions (pages ask for several).
+            user.__dict__["_hygie_roles"] = list(
+                user.memberships.values_list("role", "organisation__path")
+            )
         paths = {
-            path
-            for role, path in user.memberships.values_list("role", "organisation__path")
-            if action in actions_for(role)
+            path for role, path in user.__dict__["_hygie_roles"] if action in actions_for(role)
         }
         # Drop paths already covered by an ancestor path.
         if restrict:
@@ -50,6 +53,7 @@ def scopes_for(user, action: str):
 
 def clear_scope_cache(user) -> None:
     user.__dict__.pop("_hygie_scopes", None)
+    user.__dict__.pop("_hygie_roles", None)
 
 
 class VisibleQuerySet(models.QuerySet):

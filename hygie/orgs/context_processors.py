@@ -1,12 +1,19 @@
-from hygie.orgs.services import current_organisation, switchable_organisations
+from hygie.core.visibility import scopes_for
+from hygie.orgs.roles import MANAGE, VIEW
+from hygie.orgs.services import can, current_organisation, switchable_organisations
 
 
 def organisation_context(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
+    user = request.user
+    current = current_organisation(request)
     return {
-        "current_org": current_organisation(request),
-        "switchable_orgs": switchable_organisations(request.user).only(
+        "current_org": current,
+        "switchable_orgs": switchable_organisations(user).only(
             "id", "name", "short_name", "kind", "depth", "path"
         ),
+        # The navigation offers only pages the user may open (analysts: no nominative lists).
+        "nav_nominative": current is not None and can(user, VIEW, current),
+        "nav_journal": bool(scopes_for(user, MANAGE)),
     }

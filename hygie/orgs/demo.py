@@ -16,7 +16,6 @@ from django.db import transaction
 from faker import Faker
 
 from hygie.accounts.models import TotpDevice
-from hygie.orgs.data.regions import REGIONS
 from hygie.orgs.finess import luhn_key
 from hygie.orgs.models import (
     Category,
@@ -28,6 +27,7 @@ from hygie.orgs.models import (
     StaffSource,
 )
 from hygie.orgs.roles import Role
+from hygie.orgs.services import ensure_reference_tree
 
 SEED = 20261129
 DEMO_PASSWORD = "hygie-demo-2026"  # noqa: S105 — printed to the person running the demo
@@ -194,17 +194,8 @@ def load_demo(progress=None) -> dict:
     fake = Faker("fr_FR")
     fake.seed_instance(SEED)
 
-    national = Organisation.objects.filter(
-        kind=Kind.NATIONAL
-    ).first() or Organisation.objects.create(kind=Kind.NATIONAL, name="France", code="FR")
-    regions = {}
-    for code, name in REGIONS:
-        regions[code] = Organisation.objects.filter(
-            kind=Kind.REGION, code=code
-        ).first() or Organisation.objects.create(
-            kind=Kind.REGION, parent=national, name=name, code=code
-        )
-    region = regions["32"]
+    national = ensure_reference_tree()
+    region = Organisation.objects.get(kind=Kind.REGION, code="32")
     ght = Organisation.objects.create(
         kind=Kind.GHT,
         parent=region,

@@ -11,6 +11,8 @@ from hygie.orgs.models import (
     LDAP_ATTRIBUTE_RE,
     DirectorySource,
     JobFamily,
+    Kind,
+    Organisation,
     default_attribute_map,
 )
 from hygie.orgs.roles import Role
@@ -195,3 +197,47 @@ class DirectorySourceForm(forms.ModelForm):
             self.cleaned_data.get("clear_bind_password")
             or self.cleaned_data.get("new_bind_password")
         )
+
+
+class OrganisationForm(forms.ModelForm):
+    """Create or edit a node; the parent is fixed by the URL, the kind by what it allows."""
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "kind",
+            "name",
+            "short_name",
+            "code",
+            "category",
+            "finess_ej",
+            "finess_et",
+            "is_ght_support",
+        ]
+
+    def __init__(self, *args, parent: Organisation | None = None, allowed_kinds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if parent is not None:
+            self.instance.parent = parent
+        if allowed_kinds is not None:
+            self.fields["kind"].choices = [(k, Kind(k).label) for k in allowed_kinds]
+        if self.instance.pk:
+            self.fields["kind"].disabled = True
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or self.instance.kind
+        if kind != Kind.ESTABLISHMENT:
+            for name in ("finess_ej", "category", "is_ght_support"):
+                if data.get(name):
+                    self.add_error(name, _("Réservé aux établissements."))
+        if (
+            kind == Kind.ESTABLISHMENT
+            and data.get("is_ght_support")
+            and self.instance.parent.kind != Kind.GHT
+        ):
+            self.add_error(
+                "is_ght_support",
+                _("Seul un établissement membre d'un GHT peut en être le support."),
+            )
+        return data

@@ -27,6 +27,13 @@ def default_organisation(user) -> Organisation | None:
 
 
 def current_organisation(request) -> Organisation | None:
+    # Asked by the view and by the navigation of the same page: looked up once per request.
+    if not hasattr(request, "_hygie_current_org"):
+        request._hygie_current_org = _current_organisation(request)
+    return request._hygie_current_org
+
+
+def _current_organisation(request) -> Organisation | None:
     user = request.user
     if not user.is_authenticated:
         return None
@@ -77,3 +84,24 @@ def home_figures(user, node: Organisation) -> dict:
 
 def member_roles(user, node: Organisation):
     return Membership.objects.filter(user=user, organisation__in=[*node.ancestor_ids(), node.pk])
+
+
+def ensure_reference_tree() -> Organisation:
+    """The national node and the 18 regions exist on every installation (idempotent)."""
+    from hygie.orgs.data.regions import REGIONS
+
+    national = Organisation.objects.filter(kind=Kind.NATIONAL).order_by("pk").first()
+    if national is None:
+        national = Organisation.objects.create(kind=Kind.NATIONAL, name="France", code="FR")
+    existing = set(Organisation.objects.filter(kind=Kind.REGION).values_list("code", flat=True))
+    for code, name in REGIONS:
+        if code not in existing:
+            Organisation.objects.create(kind=Kind.REGION, parent=national, name=name, code=code)
+    return national
+
+
+def child_kinds(node: Organisation) -> list[str]:
+    """Kinds that may be created under `node`."""
+    from hygie.orgs.models import ALLOWED_PARENTS
+
+    return [kind for kind, parents in ALLOWED_PARENTS.items() if node.kind in parents]

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("organisation/changer/", views.switch_organisation, name="switch"),
     path("organisations/<int:org_id>/", views.organisation_detail, name="detail"),
+    path("organisations/<int:org_id>/ajouter/", views.organisation_create, name="create"),
+    path("organisations/<int:org_id>/modifier/", views.organisation_edit, name="edit"),
     path("organisations/<int:org_id>/personnels/", views.staff_list, name="staff"),
     path(
         "organisations/<int:org_id>/personnels/import/",

@@ -5,16 +5,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hygie.accounts.views import sudo_required
+from hygie.accounts.services import in_sudo_mode
+from hygie.accounts.views import sudo_redirect
 from hygie.core.audit import record_event
 from hygie.core.models import AuditEvent
 from hygie.core.visibility import get_visible_or_404
 from hygie.orgs import services
-from hygie.orgs.forms import MembershipForm, StaffFilterForm
+from hygie.orgs.forms import MembershipForm, OrganisationForm, StaffFilterForm
 from hygie.orgs.models import Kind, Membership, Organisation, StaffMember
 from hygie.orgs.roles import AGGREGATE, MANAGE, VIEW
 
@@ -39,6 +41,8 @@ def _dashboard(request, node: Organisation):
         "ancestors": [a for a in node.ancestors() if services.can(request.user, AGGREGATE, a)],
         "figures": services.home_figures(request.user, node),
         "can_manage": services.can(request.user, MANAGE, node),
+        "can_add_children": node.kind != Kind.NATIONAL or request.user.is_superuser,
+        "can_edit": node.kind not in (Kind.NATIONAL, Kind.REGION) or request.user.is_superuser,
     }
     return render(request, "orgs/dashboard.html", context)
 
@@ -113,10 +117,11 @@ def members(request, org_id: int):
 
 
 @login_required
-@sudo_required
 @require_http_methods(["GET", "POST"])
 def membership_add(request, org_id: int):
     node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
     form = MembershipForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user, role = form.cleaned_data["user"], form.cleaned_data["role"]
@@ -138,16 +143,19 @@ def membership_add(request, org_id: int):
 
 
 @login_required
-@sudo_required
 @require_POST
 def membership_remove(request, org_id: int, membership_id: int):
     node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
     membership = get_visible_or_404(
-        Membership.objects.filter(organisation__path__startswith=node.path),
+        Membership.objects.filter(organisation__path__startswith=node.path).select_related(
+            "user", "organisation"
+        ),
         request.user,
         MANAGE,
         pk=membership_id,
     )
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
     details = {
         "user": membership.user.username,
         "role": membership.role,
@@ -168,14 +176,67 @@ def membership_remove(request, org_id: int, membership_id: int):
 @login_required
 def audit_journal(request):
     user = request.user
-    events = AuditEvent.objects.select_related("actor")
+    events = AuditEvent.objects.all()
     if not user.is_superuser:
+        # Events about a node this user manages, and events tied to no node (logins, tokens)
+        # of people holding a role there. An event about another GHT stays hidden even when
+        # its author also holds a role here.
         managed = Organisation.objects.visible_to(user, MANAGE).values("pk")
+        colleagues = Membership.objects.filter(organisation__in=managed).values("user_id")
         events = events.filter(
             Q(organisation_id_at_event__in=managed)
-            | Q(actor__memberships__organisation__in=managed)
-        ).distinct()
-        if not Organisation.objects.visible_to(user, MANAGE).exists():
-            events = events.none()
+            | Q(organisation_id_at_event__isnull=True, actor_id__in=colleagues)
+        )
     page = Paginator(events.order_by("-sequence"), 50).get_page(request.GET.get("page"))
     return render(request, "orgs/audit_journal.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_create(request, org_id: int):
+    parent = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    allowed = services.child_kinds(parent)
+    if parent.kind in (Kind.NATIONAL,) and not request.user.is_superuser:
+        raise Http404  # regions are reference data
+    form = OrganisationForm(request.POST or None, parent=parent, allowed_kinds=allowed)
+    if request.method == "POST" and form.is_valid():
+        node = form.save()
+        record_event(
+            "orgs.organisation_created",
+            request=request,
+            target=node,
+            organisation=node,
+            details={"kind": node.kind, "parent": parent.pk},
+        )
+        messages.success(request, _("« %(name)s » créé.") % {"name": node.name})
+        return redirect("orgs:detail", org_id=node.pk)
+    return render(
+        request, "orgs/organisation_form.html", {"form": form, "parent": parent, "node": None}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    if node.kind in (Kind.NATIONAL, Kind.REGION) and not request.user.is_superuser:
+        raise Http404
+    before = {f: getattr(node, f) for f in OrganisationForm.Meta.fields}
+    form = OrganisationForm(request.POST or None, instance=node)
+    if request.method == "POST" and form.is_valid():
+        node = form.save()
+        changes = {
+            f: [before[f], getattr(node, f)] for f in before if before[f] != getattr(node, f)
+        }
+        record_event(
+            "orgs.organisation_changed",
+            request=request,
+            target=node,
+            organisation=node,
+            details=changes,
+        )
+        messages.success(request, _("Modifications enregistrées."))
+        return redirect("orgs:detail", org_id=node.pk)
+    return render(
+        request, "orgs/organisation_form.html", {"form": form, "parent": node.parent, "node": node}
+    )
