@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from hygie.core.crypto import EncryptedTextField
 from hygie.core.visibility import VisibleQuerySet
 from hygie.orgs.finess import normalise_finess, validate_finess
 from hygie.orgs.roles import Role
@@ -292,3 +295,137 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} — {self.organisation}"
+
+
+# --- Directory (LDAP) sources ------------------------------------------------------------
+
+LDAP_URL_RE = re.compile(r"^ldaps?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?/?$")
+LDAP_ATTRIBUTE_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)$")
+
+# Staff field → directory attributes tried in order (the first one present wins).
+DEFAULT_ATTRIBUTE_MAP = {
+    "external_id": ["uid"],
+    "first_name": ["givenName"],
+    "last_name": ["sn"],
+    "email": ["mail"],
+    "service": ["departmentNumber", "ou"],
+    "site": [],
+    "job_title": ["title"],
+    "job_family": ["employeeType"],
+}
+
+
+def default_attribute_map() -> dict:
+    return {key: list(value) for key, value in DEFAULT_ATTRIBUTE_MAP.items()}
+
+
+def validate_ldap_url(value: str) -> None:
+    if not LDAP_URL_RE.match(value or ""):
+        raise ValidationError(
+            _("Adresse attendue sous la forme ldap://serveur:389 ou ldaps://serveur:636.")
+        )
+
+
+class SyncStatus(models.TextChoices):
+    NEVER = "never", _("Jamais synchronisé")
+    QUEUED = "queued", _("En attente")
+    RUNNING = "running", _("En cours")
+    SUCCESS = "success", _("Réussie")
+    PARTIAL = "partial", _("Réussie, entrées ignorées")
+    FAILED = "failed", _("Échec")
+
+
+class DirectorySourceQuerySet(VisibleQuerySet):
+    org_lookup = "establishment"
+    default_action = "manage"
+
+
+class DirectorySource(models.Model):
+    """The LDAP directory an establishment's staff is read from (read-only, on demand or scheduled)."""
+
+    establishment = models.OneToOneField(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="directory_source",
+        limit_choices_to={"kind": Kind.ESTABLISHMENT},
+        verbose_name=_("établissement"),
+    )
+    server_url = models.CharField(
+        _("adresse du serveur"),
+        max_length=255,
+        validators=[validate_ldap_url],
+        help_text=_("ldaps://annuaire.ch-exemple.fr:636, ou ldap://… avec StartTLS."),
+    )
+    start_tls = models.BooleanField(
+        _("StartTLS"),
+        default=False,
+        help_text=_("Chiffrer une connexion ldap:// avant l'authentification."),
+    )
+    ca_certificate = models.TextField(
+        _("certificat de l'autorité (PEM)"),
+        blank=True,
+        help_text=_("Autorité de certification interne qui signe le certificat du serveur."),
+    )
+    bind_dn = models.CharField(
+        _("DN de connexion"),
+        max_length=500,
+        blank=True,
+        help_text=_("Compte de service en lecture seule, ex. cn=hygie,ou=services,dc=ch,dc=fr."),
+    )
+    bind_password = EncryptedTextField(_("mot de passe de connexion"), blank=True)
+    base_dn = models.CharField(_("base de recherche"), max_length=500)
+    search_filter = models.CharField(
+        _("filtre de recherche"), max_length=1000, default="(objectClass=inetOrgPerson)"
+    )
+    attribute_map = models.JSONField(
+        _("correspondance des attributs"), default=default_attribute_map
+    )
+    create_services = models.BooleanField(
+        _("créer les services inconnus"),
+        default=False,
+        help_text=_("Sinon, un service absent de Hygie est signalé et laissé vide."),
+    )
+    enabled = models.BooleanField(
+        _("synchronisation planifiée"),
+        default=True,
+        help_text=_("Incluse dans « hygie ldap-sync » sans établissement précisé."),
+    )
+    last_sync_at = models.DateTimeField(_("dernière synchronisation"), null=True, blank=True)
+    last_sync_status = models.CharField(
+        _("état"), max_length=10, choices=SyncStatus.choices, default=SyncStatus.NEVER
+    )
+    last_sync_result = models.JSONField(default=dict, blank=True)
+    # Claimed with a conditional UPDATE so two workers never sync the same source at once.
+    sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DirectorySourceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("annuaire LDAP")
+        verbose_name_plural = _("annuaires LDAP")
+
+    def __str__(self):
+        return f"{self.server_url} ({self.establishment})"
+
+    def clean(self):
+        if self.server_url.startswith("ldaps://") and self.start_tls:
+            raise ValidationError(
+                {"start_tls": _("StartTLS ne s'emploie qu'avec une adresse ldap://.")}
+            )
+        mapping = self.attribute_map or {}
+        for key in ("external_id", "first_name", "last_name"):
+            if not mapping.get(key):
+                raise ValidationError(
+                    {"attribute_map": _("L'attribut « %(key)s » est obligatoire.") % {"key": key}}
+                )
+        for attributes in mapping.values():
+            for attribute in attributes:
+                if not LDAP_ATTRIBUTE_RE.match(attribute):
+                    raise ValidationError(
+                        {
+                            "attribute_map": _("Nom d'attribut LDAP invalide : « %(a)s ».")
+                            % {"a": attribute}
+                        }
+                    )

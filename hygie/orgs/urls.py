@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hygie.orgs import views
+from hygie.orgs import staff_views, views
 
 app_name = "orgs"
 
@@ -11,6 +11,26 @@ urlpatterns = [
     path("organisations/<int:org_id>/ajouter/", views.organisation_create, name="create"),
     path("organisations/<int:org_id>/modifier/", views.organisation_edit, name="edit"),
     path("organisations/<int:org_id>/personnels/", views.staff_list, name="staff"),
+    path(
+        "organisations/<int:org_id>/personnels/import/",
+        staff_views.staff_import,
+        name="staff_import",
+    ),
+    path(
+        "organisations/<int:org_id>/annuaire/",
+        staff_views.directory_source,
+        name="directory_source",
+    ),
+    path(
+        "organisations/<int:org_id>/annuaire/modifier/",
+        staff_views.directory_source_edit,
+        name="directory_source_edit",
+    ),
+    path(
+        "organisations/<int:org_id>/annuaire/synchroniser/",
+        staff_views.directory_sync,
+        name="directory_sync",
+    ),
     path("organisations/<int:org_id>/roles/", views.members, name="members"),
     path("organisations/<int:org_id>/roles/ajouter/", views.membership_add, name="membership_add"),
     path(

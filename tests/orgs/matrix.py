@@ -489,3 +489,8 @@ ROUTES = [
         ],
     ),
 ]
+
+# The staff directory feeds keep their entries next to their tests.
+from tests.orgs.matrix_staff import STAFF_ROUTES  # noqa: E402
+
+ROUTES += STAFF_ROUTES
