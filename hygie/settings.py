@@ -250,7 +250,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hygie API",
-    "DESCRIPTION": "API REST de Hygie. Authentification par jeton : `Authorization: Bearer <jeton>`.",
+    "DESCRIPTION": _(
+        "API REST de Hygie. Authentification par jeton : `Authorization: Bearer <jeton>`."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

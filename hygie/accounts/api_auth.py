@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -24,7 +26,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             return None
         token = ApiToken.find_active(parts[1])
         if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Jeton invalide, expiré ou révoqué.")
+            raise exceptions.AuthenticationFailed(_("Jeton invalide, expiré ou révoqué."))
         user = token.user
         clear_scope_cache(user)
         user._hygie_token_restrict = token.organisation.path if token.organisation_id else None
@@ -39,7 +41,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 class TokenScopePermission(BasePermission):
     """A read-only token may only use safe methods."""
 
-    message = "Ce jeton est en lecture seule."
+    message = gettext_lazy("Ce jeton est en lecture seule.")
 
     def has_permission(self, request, view):
         token = request.auth
@@ -59,5 +61,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "hyg_…",
-            "description": "Jeton créé depuis « Mon compte » : `Authorization: Bearer hyg_…`.",
+            "description": gettext_lazy(
+                "Jeton créé depuis « Mon compte » : `Authorization: Bearer hyg_…`."
+            ),
         }

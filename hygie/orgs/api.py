@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -54,8 +55,10 @@ class ScopedOrganisationField(serializers.PrimaryKeyRelatedField):
     """A node of one kind inside the caller's write scope; anything else reads as unknown."""
 
     default_error_messages = {
-        "does_not_exist": "Organisation {pk_value} inconnue ou hors de votre périmètre.",
-        "incorrect_type": "Identifiant numérique attendu.",
+        "does_not_exist": gettext_lazy(
+            "Organisation {pk_value} inconnue ou hors de votre périmètre."
+        ),
+        "incorrect_type": gettext_lazy("Identifiant numérique attendu."),
     }
 
     def __init__(self, kind: str, **kwargs):
@@ -130,7 +133,11 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=[OpenApiParameter("kind", enum=Kind.values, description="Niveau de l'arbre.")]
+        parameters=[
+            OpenApiParameter(
+                "kind", enum=Kind.values, description=gettext_lazy("Niveau de l'arbre.")
+            )
+        ]
     )
 )
 class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -153,8 +160,12 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter("establishment", OpenApiTypes.INT, description="Établissement."),
-            OpenApiParameter("q", OpenApiTypes.STR, description="Nom ou e-mail contient."),
+            OpenApiParameter(
+                "establishment", OpenApiTypes.INT, description=gettext_lazy("Établissement.")
+            ),
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description=gettext_lazy("Nom ou e-mail contient.")
+            ),
         ]
     )
 )
@@ -220,7 +231,9 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     email = serializers.EmailField(allow_null=True)
     roles = RoleSerializer(many=True)
-    token = TokenInfoSerializer(allow_null=True, help_text="Le jeton utilisé, s'il y en a un.")
+    token = TokenInfoSerializer(
+        allow_null=True, help_text=gettext_lazy("Le jeton utilisé, s'il y en a un.")
+    )
 
 
 @extend_schema(responses=MeSerializer)
