@@ -26,6 +26,12 @@ def default_organisation(user) -> Organisation | None:
     return Organisation.objects.filter(path=scopes[0]).first()
 
 
+def set_current_organisation(request, node: Organisation) -> None:
+    """Make `node` (already checked visible by the caller) the current organisation."""
+    request.session[SESSION_CURRENT_ORG] = node.pk
+    request._hygie_current_org = node
+
+
 def current_organisation(request) -> Organisation | None:
     # Asked by the view and by the navigation of the same page: looked up once per request.
     if not hasattr(request, "_hygie_current_org"):

@@ -32,6 +32,10 @@ def home(request):
 @login_required
 def organisation_detail(request, org_id: int):
     node = get_visible_or_404(Organisation.objects, request.user, AGGREGATE, pk=org_id)
+    if node.kind in services.SWITCHER_KINDS:
+        # Opening a GHT or an establishment makes it the current organisation, so the
+        # navigation (staff, roles…) follows where the user drilled down.
+        services.set_current_organisation(request, node)
     return _dashboard(request, node)
 
 
@@ -56,7 +60,7 @@ def switch_organisation(request):
         AGGREGATE,
         pk=request.POST.get("organisation"),
     )
-    request.session[services.SESSION_CURRENT_ORG] = org.pk
+    services.set_current_organisation(request, org)
     return redirect("orgs:home")
 
 

@@ -31,4 +31,5 @@ def test_rssi_of_another_ght_gets_not_found(page, world):
         expect(page.get_by_role("link", name="Retour au tableau de bord")).to_be_visible()
 
     page.get_by_role("link", name="Retour au tableau de bord").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("GHT B")
+    # Back on their own side: the establishment they last opened is still the current one.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("CH B1")

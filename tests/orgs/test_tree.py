@@ -128,3 +128,14 @@ def test_rssi_renames_a_service(world, client_for):
     world.service_a1.refresh_from_db()
     assert world.service_a1.name == "Urgences adultes"
     assert world.service_a1.kind == Kind.SERVICE
+
+
+def test_opening_an_establishment_makes_it_the_current_organisation(world, client_for):
+    client = client_for(world.editor)
+    client.get(f"/organisations/{world.est_a1.pk}/")
+    home = client.get("/").content.decode()
+    # The navigation now points at the establishment's staff list.
+    assert f"/organisations/{world.est_a1.pk}/personnels/" in home
+    # A service is not a level of the switcher: opening it leaves the current organisation alone.
+    client.get(f"/organisations/{world.service_a1.pk}/")
+    assert f"/organisations/{world.est_a1.pk}/personnels/" in client.get("/").content.decode()
