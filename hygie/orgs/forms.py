@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from ldap3.core.exceptions import LDAPException
 from ldap3.operation.search import parse_filter
 
@@ -94,7 +95,8 @@ class StaffImportForm(forms.Form):
 MAP_FIELDS = {
     "external_id": _("Identifiant (matricule)"),
     "first_name": _("Prénom"),
-    "last_name": _("Nom"),
+    # "Nom" alone is ambiguous in English (name or surname?) next to "Prénom".
+    "last_name": pgettext_lazy("surname", "Nom"),
     "email": _("E-mail"),
     "service": _("Service"),
     "site": _("Site"),
