@@ -1,0 +1,76 @@
+"""Accessibility: axe-core (from npm, tests/browser/a11y) checks the main pages in Chromium.
+
+Serious and critical violations (missing labels, insufficient contrast, unusable keyboard
+focus, missing landmarks…) fail the test, naming the rule and the offending elements.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import confirm_identity_if_asked, log_in, log_in_with_totp
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_page(new_context):
+    if not AXE.is_file():
+        pytest.fail(
+            "axe-core is missing: run `npm ci --prefix tests/browser/a11y` (scripts/test does it)"
+        )
+    # axe is injected as an inline script, which Hygie's own CSP would rightly block.
+    context = new_context(bypass_csp=True)
+    return context.new_page()
+
+
+def violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{page.url} {v['id']} ({v['impact']}): {v['help']} — "
+        + ", ".join(node["target"][0] for node in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_login_pages_have_no_serious_violation(axe_page, world):
+    page = axe_page
+    page.goto("/connexion/")
+    found = violations(page)
+    log_in(page, world.editor.username)  # leads to the TOTP enrolment page
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+def test_main_pages_have_no_serious_violation(axe_page, world):
+    page = axe_page
+    log_in_with_totp(page, world.editor)
+    found = []
+    for url in (
+        "/",
+        f"/organisations/{world.est_a1.pk}/",
+        f"/organisations/{world.est_a1.pk}/personnels/",
+        f"/organisations/{world.est_a1.pk}/roles/",
+        "/journal/",
+        "/compte/",
+    ):
+        page.goto(url)
+        found += violations(page)
+    page.goto(f"/organisations/{world.est_a1.pk}/personnels/import/")
+    confirm_identity_if_asked(page)
+    found += violations(page)
+    assert not found, "\n".join(found)
+
+
+def test_the_check_itself_catches_an_unlabelled_field(axe_page, world):
+    """Guard against a silently broken harness: strip the login form's labels, axe must object."""
+    page = axe_page
+    page.goto("/connexion/")
+    page.evaluate("() => document.querySelectorAll('label').forEach((label) => label.remove())")
+    assert any(" label (critical)" in v for v in violations(page))
