@@ -101,9 +101,17 @@ def result_ids(expected: Callable[[World], Iterable[int]]) -> Check:
     return check
 
 
+def body_text(response) -> str:
+    """The response body as text; a streamed body (CSV export) is read once and kept."""
+    if not hasattr(response, "_matrix_body"):
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        response._matrix_body = raw.decode("utf-8-sig")
+    return response._matrix_body
+
+
 def shows(texts: Callable[[World], Iterable[str]]) -> Check:
     def check(response, world):
-        body = response.content.decode()
+        body = body_text(response)
         for text in texts(world):
             assert text in body, f"the page should show {text!r}"
 
@@ -114,7 +122,7 @@ def hides(texts: Callable[[World], Iterable[str]]) -> Check:
     """None of these strings (another tenant's names, say) appear in the response."""
 
     def check(response, world):
-        body = response.content.decode()
+        body = body_text(response)
         for text in texts(world):
             assert text not in body, f"the response leaks {text!r}"
 

@@ -12,6 +12,9 @@ urlpatterns = [
     path("organisations/<int:org_id>/modifier/", views.organisation_edit, name="edit"),
     path("organisations/<int:org_id>/personnels/", views.staff_list, name="staff"),
     path(
+        "organisations/<int:org_id>/personnels/export.csv", views.staff_export, name="staff_export"
+    ),
+    path(
         "organisations/<int:org_id>/personnels/import/",
         staff_views.staff_import,
         name="staff_import",

@@ -5,8 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,7 +17,7 @@ from hygie.accounts.views import sudo_redirect
 from hygie.core.audit import record_event
 from hygie.core.models import AuditEvent
 from hygie.core.visibility import get_visible_or_404
-from hygie.orgs import services
+from hygie.orgs import services, staff_csv
 from hygie.orgs.forms import MembershipForm, OrganisationForm, StaffFilterForm
 from hygie.orgs.models import Kind, Membership, Organisation, StaffMember
 from hygie.orgs.roles import AGGREGATE, MANAGE, VIEW
@@ -64,9 +66,8 @@ def switch_organisation(request):
     return redirect("orgs:home")
 
 
-@login_required
-def staff_list(request, org_id: int):
-    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+def _filtered_staff(request, node):
+    """Staff under `node` visible to the user, narrowed by the list's filter form."""
     staff = (
         StaffMember.objects.visible_to(request.user, VIEW)
         .filter(establishment__path__startswith=node.path)
@@ -86,6 +87,13 @@ def staff_list(request, org_id: int):
             staff = staff.filter(job_family=data["job_family"])
         if data["service"]:
             staff = staff.filter(service_id=data["service"])
+    return staff, form
+
+
+@login_required
+def staff_list(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+    staff, form = _filtered_staff(request, node)
     page = Paginator(staff, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -97,6 +105,30 @@ def staff_list(request, org_id: int):
             "can_manage": services.can(request.user, MANAGE, node),
         },
     )
+
+
+@login_required
+def staff_export(request, org_id: int):
+    """The (filtered) staff list as a CSV file that `import-staff` reads back."""
+    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+    staff, _form = _filtered_staff(request, node)
+    count = staff.count()
+    record_event(
+        "orgs.staff_exported",
+        request=request,
+        target=node,
+        organisation=node,
+        details={"rows": count, "filters": {k: v for k, v in request.GET.items() if k != "page"}},
+    )
+    filename = (
+        f"personnels-{slugify(node.short_name or node.name)}-{timezone.localdate():%Y%m%d}.csv"
+    )
+    response = StreamingHttpResponse(
+        staff_csv.rows(staff.order_by("establishment__name", "last_name", "first_name", "pk")),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @login_required

@@ -218,6 +218,20 @@ ROUTES = [
         ],
     ),
     Route(
+        "orgs:staff_export",
+        url=url("orgs:staff_export", ght_a),
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=OK.but(shows(lambda w: [w.staff_a1.last_name]), hides(B_NAMES)),
+                editor=OK.but(shows(lambda w: [w.staff_a1.last_name]), hides(B_NAMES)),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
         "orgs:members",
         url=url("orgs:members", ght_a),
         calls=[
