@@ -119,11 +119,26 @@ TEMPLATES = [
 _database_url = env_str("HYGIE_DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )
+        }
     except Exception as exc:  # dj_database_url raises several exception types
         raise ImproperlyConfigured(
             f"HYGIE_DATABASE_URL is not a valid database URL: {exc}"
         ) from exc
+    # Hygie is tested on PostgreSQL and SQLite only; the URL itself is never echoed (password).
+    if DATABASES["default"]["ENGINE"] not in (
+        "django.db.backends.postgresql",
+        "django.db.backends.sqlite3",
+    ):
+        raise ImproperlyConfigured(
+            "HYGIE_DATABASE_URL must point to PostgreSQL (postgres://user:password@host:5432/name)"
+            " or SQLite (sqlite:////absolute/path.sqlite3)."
+        )
+    if not DATABASES["default"]["NAME"]:
+        raise ImproperlyConfigured("HYGIE_DATABASE_URL names no database (…/name at the end).")
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

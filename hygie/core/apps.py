@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "hygie.core"
     label = "core"
     verbose_name = "Hygie — socle"
+
+    def ready(self):
+        from hygie.core import checks, schema  # noqa: F401 — registers checks and OpenAPI extensions

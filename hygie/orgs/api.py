@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -92,6 +93,24 @@ class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
+@extend_schema(
+    responses=inline_serializer(
+        "Me",
+        {
+            "username": serializers.CharField(),
+            "email": serializers.EmailField(allow_null=True),
+            "roles": inline_serializer(
+                "MeRole",
+                {
+                    "organisation": serializers.IntegerField(),
+                    "organisation_name": serializers.CharField(),
+                    "role": serializers.CharField(),
+                },
+                many=True,
+            ),
+        },
+    )
+)
 @api_view(["GET"])
 def me(request):
     """The caller's identity and roles."""
