@@ -304,9 +304,12 @@ def create_backup(
     progress_factory: Callable[..., object] | None = None,
 ) -> BackupResult:
     """Write the archive to `output` (a .tar.gz); nothing is left behind on failure."""
-    output = Path(output) if output else default_backup_path()
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    if output is None:
+        output = default_backup_path()
+        output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    output = Path(output).resolve()
+    if not output.parent.is_dir():
+        raise BackupError(f"Le dossier {output.parent} n'existe pas.")
     media_root = Path(settings.MEDIA_ROOT).resolve()
     connection = connections[using]
     work = Path(_make_private_dir(output.parent / f".{output.name}.{secrets.token_hex(4)}.work"))

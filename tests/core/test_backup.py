@@ -253,6 +253,35 @@ def test_archive_from_a_newer_schema_is_refused(populated, media_root, tmp_path)
     assert StaffMember.objects.count() == 0
 
 
+def test_archive_from_an_older_schema_asks_for_the_matching_version(
+    populated, media_root, tmp_path
+):
+    archive = take_backup(tmp_path)
+    wipe(media_root)
+
+    def from_the_past(name, data):
+        if name != backup.MANIFEST_NAME:
+            return data
+        manifest = json.loads(data)
+        manifest["migrations"]["accounts"] = manifest["migrations"]["accounts"][:1]
+        manifest["hygie_version"] = "0.0.9"
+        return resign(manifest)
+
+    rewrite_archive(archive, tmp_path / "past.tar.gz", from_the_past)
+    with pytest.raises(CommandError, match=r"schéma plus ancien.*Hygie 0\.0\.9"):
+        restore(tmp_path / "past.tar.gz")
+    assert StaffMember.objects.count() == 0
+
+
+def test_default_archive_goes_to_a_private_backups_folder(populated, settings):
+    call_command("backup", verbosity=0, stdout=io.StringIO())
+    folder = Path(settings.DATA_DIR) / "backups"
+    [archive] = folder.glob("hygie-backup-*.tar.gz")
+    assert folder.stat().st_mode & 0o077 == 0
+    assert backup.read_manifest(archive)["database_vendor"] in ("sqlite", "postgresql")
+    archive.unlink()
+
+
 def test_archive_made_with_another_secret_key_needs_consent(
     populated, media_root, tmp_path, settings
 ):
