@@ -241,11 +241,30 @@ DEFAULT_FROM_EMAIL = env_str("HYGIE_EMAIL_FROM", "hygie@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background tasks: the database backend by default; see docs/operations.md for a broker.
-TASKS = {
-    "default": {
-        "BACKEND": env_str("HYGIE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
-}
+TASK_QUEUES = ["default"]
+TASKS_BACKEND = env_choice(
+    "HYGIE_TASKS_BACKEND",
+    ("django_tasks_db.DatabaseBackend", "django_tasks_rq.RQBackend"),
+    "django_tasks_db.DatabaseBackend",
+)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": TASK_QUEUES}}
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    # Redis + RQ at scale: an optional package, not a dependency (docs/operations.md).
+    from importlib.util import find_spec
+
+    if find_spec("django_tasks_rq") is None:
+        raise ImproperlyConfigured(
+            "HYGIE_TASKS_BACKEND=django_tasks_rq.RQBackend needs the optional package: "
+            "pip install django-tasks-rq"
+        )
+    _redis_url = env_str("HYGIE_REDIS_URL")
+    if not _redis_url:
+        raise ImproperlyConfigured(
+            "HYGIE_TASKS_BACKEND=django_tasks_rq.RQBackend needs HYGIE_REDIS_URL "
+            "(redis://:password@host:6379/0)."
+        )
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {queue: {"URL": _redis_url} for queue in TASK_QUEUES}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -7,7 +7,9 @@ Convention (see docs/operations.md):
 - arguments and return values are JSON (ids, not model instances): any backend can carry them;
 - a task is idempotent and safe to run twice, on any worker, in any order: several workers
   run side by side and a broker may deliver a task more than once;
-- the domain logic stays in `services.py`; the task is a thin wrapper around it.
+- the domain logic stays in `services.py`; the task is a thin wrapper around it;
+- `@task()` takes no priority (RQ refuses priorities at import time); set it at enqueue
+  time with `.using(priority=...)` when `task.get_backend().supports_priority`.
 
 `housekeeping` keeps the database tidy. It reschedules itself, so one run is always waiting;
 `hygie worker` plants the first one. With a broker that cannot defer tasks, run
@@ -79,7 +81,7 @@ def run_housekeeping() -> dict:
     return counts
 
 
-@task(priority=HOUSEKEEPING_PRIORITY)
+@task()
 def housekeeping() -> dict:
     counts = run_housekeeping()
     schedule_housekeeping(run_after=timezone.now() + HOUSEKEEPING_EVERY)
@@ -109,6 +111,8 @@ def schedule_housekeeping(run_after=None) -> bool:
     ).exists()
     if waiting:
         return False
-    task_to_run = housekeeping.using(run_after=run_after) if run_after else housekeeping
-    task_to_run.enqueue()
+    options = {"priority": HOUSEKEEPING_PRIORITY}
+    if run_after is not None:
+        options["run_after"] = run_after
+    housekeeping.using(**options).enqueue()
     return True

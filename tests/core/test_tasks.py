@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +25,7 @@ from hygie.core import tasks, throttle
 from hygie.core.models import ThrottleBucket
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_worker(*options):
@@ -131,3 +140,70 @@ def test_housekeeping_command_for_timers():
     call_command("housekeeping", stdout=out)
     assert "1 compteur(s) de limitation inactif(s)" in out.getvalue()
     assert not ThrottleBucket.objects.exists()
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server on a free loopback port, stopped by PID afterwards."""
+    binary = shutil.which("redis-server")
+    if binary is None or importlib.util.find_spec("django_tasks_rq") is None:
+        pytest.skip("needs Debian's redis-server and the django-tasks-rq package")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_same_tasks_run_on_redis_with_rq_workers(redis_url, tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("HYGIE_") and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        HYGIE_DEBUG="true",
+        HYGIE_DATA_DIR=str(tmp_path / "data"),
+        HYGIE_TASKS_BACKEND="django_tasks_rq.RQBackend",
+        HYGIE_REDIS_URL=redis_url,
+    )
+
+    def hygie(*args):
+        result = subprocess.run(
+            [sys.executable, "-m", "hygie", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    hygie("migrate", "-v0")
+    result_id = hygie(
+        "shell", "-c", "from hygie.core.tasks import ping; print(ping.enqueue('par Redis').id)"
+    ).splitlines()[-1]
+    hygie("worker", "--batch", "-v0")
+    shown = hygie(
+        "shell",
+        "-c",
+        "from hygie.core.tasks import ping; "
+        f"r = ping.get_result({result_id!r}); print(r.status, r.return_value['message'])",
+    )
+    assert shown.strip().endswith("SUCCESSFUL par Redis")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
@@ -5,11 +6,13 @@ from django_tasks_db import DatabaseBackend
 
 from hygie.core.tasks import schedule_housekeeping
 
+RQ_BACKEND = "django_tasks_rq.RQBackend"
+
 
 class Command(BaseCommand):
     help = (
-        "Run background tasks from the database queue. Start as many as you like, on one or "
-        "several machines: each task is claimed by exactly one worker."
+        "Run background tasks. Start as many workers as you like, on one or several machines: "
+        "each task is claimed by exactly one of them."
     )
 
     def add_arguments(self, parser):
@@ -27,13 +30,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, queue_name, batch, max_tasks, interval, worker_id, **options):
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+        queues = settings.TASK_QUEUES if queue_name == "*" else queue_name.split(",")
+        if settings.TASKS_BACKEND == RQ_BACKEND:
+            self._run_rq(queues, batch, max_tasks, worker_id, options["verbosity"])
+            return
         if not isinstance(backend, DatabaseBackend):
             raise CommandError(
-                f"HYGIE_TASKS_BACKEND is {type(backend).__module__}.{type(backend).__name__}: run that backend's own workers "
-                "(see docs/operations.md); `hygie worker` serves the database queue."
+                f"HYGIE_TASKS_BACKEND is {type(backend).__module__}.{type(backend).__name__}: "
+                "run that backend's own workers (see docs/operations.md)."
             )
-        queues = queue_name.split(",")
-        if "*" in queues or "default" in queues:
+        if "default" in queues:
             schedule_housekeeping()
         arguments = ["--queue-name", queue_name, "--interval", str(interval)]
         if batch:
@@ -43,3 +49,15 @@ class Command(BaseCommand):
         if worker_id:
             arguments += ["--worker-id", worker_id]
         call_command("db_worker", *arguments, verbosity=options["verbosity"])
+
+    def _run_rq(self, queues, batch, max_tasks, worker_id, verbosity):
+        # RQ's worker, with the job class that runs Django tasks and the scheduler that
+        # honours run_after; housekeeping comes from a timer (`hygie housekeeping`).
+        arguments = [*queues, "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
+        if batch:
+            arguments.append("--burst")
+        if max_tasks:
+            arguments += ["--max-jobs", str(max_tasks)]
+        if worker_id:
+            arguments += ["--name", worker_id]
+        call_command("rqworker", *arguments, verbosity=verbosity)
