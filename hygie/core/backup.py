@@ -749,6 +749,7 @@ def _load(
                     if isinstance(f, crypto.EncryptedTextField)
                 ]
                 count = 0
+                inserter = _BatchInserter(model, using)
                 for deserialized in serializers.deserialize(
                     "python", _read_records(staging / entry["file"], entry["model"]), using=using
                 ):
@@ -761,9 +762,10 @@ def _load(
                         value = getattr(deserialized.object, attname)
                         if value and not _decrypts(value):
                             undecryptable.append(f"{entry['model']}#{deserialized.object.pk}")
-                    deserialized.save(using=using, force_insert=True)
+                    inserter.add(deserialized)
                     count += 1
                     bar.update(1)
+                inserter.flush()
                 if count != entry["rows"]:
                     raise BackupError(
                         f"{entry['file']} : {count} lignes lues, le manifeste en annonce "
@@ -838,6 +840,41 @@ def _load(
         replaced_rows=replaced_rows,
         warnings=warnings,
     )
+
+
+class _BatchInserter:
+    """Inserts deserialised rows as they are (raw: no auto_now, no save()), many per INSERT.
+
+    Rows with many-to-many data go one by one through Django's own raw save, which sets
+    the relations; the others are batched, which makes PostgreSQL restores several times
+    faster than one INSERT per row.
+    """
+
+    def __init__(self, model: type[models.Model], using: str):
+        self.model = model
+        self.using = using
+        self.fields = list(model._meta.local_concrete_fields)
+        connection = connections[using]
+        self.batch_size = max(
+            1, min(500, connection.ops.bulk_batch_size(self.fields, [None] * 500))
+        )
+        self.pending: list[models.Model] = []
+
+    def add(self, deserialized) -> None:
+        if any(deserialized.m2m_data.values()):
+            self.flush()
+            deserialized.save(using=self.using, force_insert=True)
+            return
+        self.pending.append(deserialized.object)
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.model._base_manager.using(self.using)._insert(
+                self.pending, fields=self.fields, using=self.using, raw=True
+            )
+            self.pending = []
 
 
 def _decrypts(token: str) -> bool:

@@ -188,6 +188,13 @@ def test_bad_database_url_is_refused_without_echoing_it(run, url, expected):
     assert "pw@" not in message
 
 
+def test_broker_backend_needs_its_redis_url(run):
+    message = refused(run(**production(HYGIE_TASKS_BACKEND="django_tasks_rq.RQBackend")))
+    assert message.startswith("HYGIE_TASKS_BACKEND=django_tasks_rq.RQBackend needs HYGIE_REDIS_URL")
+    message = refused(run(**production(HYGIE_TASKS_BACKEND="celery")))
+    assert message.startswith("HYGIE_TASKS_BACKEND='celery' must be one of")
+
+
 def test_starttls_and_ssl_are_exclusive(run):
     message = refused(run(**production(HYGIE_EMAIL_STARTTLS="true", HYGIE_EMAIL_SSL="true")))
     assert "mutually exclusive" in message
