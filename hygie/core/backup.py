@@ -32,9 +32,11 @@ from pathlib import Path, PurePosixPath
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
+from django.core.serializers.base import DeserializationError
 from django.core.serializers.python import Serializer as PythonSerializer
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -694,16 +696,22 @@ def restore_backup(
             rows = sum(entry["rows"] for entry in manifest["models"])
             files = sum(1 for e in manifest["files"] if e["path"].startswith(f"{FILES_DIR}/"))
             return RestoreResult(rows=rows, files=files, manifest=manifest, warnings=warnings)
-        return _load(
-            archive_path,
-            manifest,
-            staging,
-            media_root,
-            using=using,
-            progress_factory=progress_factory,
-            warnings=warnings,
-            accept_other_key=accept_other_key,
-        )
+        try:
+            return _load(
+                archive_path,
+                manifest,
+                staging,
+                media_root,
+                using=using,
+                progress_factory=progress_factory,
+                warnings=warnings,
+                accept_other_key=accept_other_key,
+            )
+        except (DatabaseError, DeserializationError, ValidationError) as exc:
+            detail = " ".join(str(exc).split()).rstrip(".")
+            raise BackupError(
+                f"L'archive ne se charge pas dans cette base : {detail}. Rien n'a été restauré."
+            ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -730,7 +738,7 @@ def _load(
             )
     total_rows = sum(entry["rows"] for entry in manifest["models"])
     old_media = media_root.with_name(f".{media_root.name}.replaced-{secrets.token_hex(4)}")
-    swapped = False
+    swapped = moved_aside = False
     undecryptable: list[str] = []
     bar = _bar(progress_factory, total=total_rows, desc="Restauration", unit=" lignes")
     try:
@@ -805,6 +813,7 @@ def _load(
             files = [e for e in manifest["files"] if e["path"].startswith(f"{FILES_DIR}/")]
             if media_root.exists():
                 os.replace(media_root, old_media)
+                moved_aside = True
             staged_media = staging / FILES_DIR
             if staged_media.exists():
                 os.replace(staged_media, media_root)
@@ -825,10 +834,11 @@ def _load(
                 },
             )
     except BaseException:
+        # The database rolled back: put the files directory back as it was.
         if swapped:
             shutil.rmtree(media_root, ignore_errors=True)
-            if old_media.exists():
-                os.replace(old_media, media_root)
+        if moved_aside:
+            os.replace(old_media, media_root)
         raise
     finally:
         bar.close()

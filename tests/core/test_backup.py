@@ -236,6 +236,37 @@ def test_non_empty_install_is_refused_unless_forced(populated, media_root, tmp_p
     assert verify_chain().ok
 
 
+def test_failed_restore_leaves_the_install_exactly_as_it_was(populated, media_root, tmp_path):
+    """A well-signed archive whose last rows break a constraint: nothing replaced, nothing lost."""
+    archive = take_backup(tmp_path)
+    factories.org("ght", populated["world"].region_a, name="GHT à garder")
+    before = snapshot()
+    broken_member = "database/orgs.membership.jsonl"
+    with tarfile.open(archive, "r:gz") as tar:
+        rows = tar.extractfile(broken_member).read().decode().splitlines()
+    last = json.loads(rows[-1])
+    last["fields"]["organisation"] = 999_999  # no such organisation
+    broken = ("\n".join([*rows[:-1], json.dumps(last)]) + "\n").encode()
+
+    def break_the_last_membership(name, data):
+        if name == broken_member:
+            return broken
+        if name == backup.MANIFEST_NAME:
+            manifest = json.loads(data)
+            for entry in manifest["files"]:
+                if entry["path"] == broken_member:
+                    entry.update(size=len(broken), sha256=hashlib.sha256(broken).hexdigest())
+            return resign(manifest)
+        return data
+
+    rewrite_archive(archive, tmp_path / "broken.tar.gz", break_the_last_membership)
+    with pytest.raises(CommandError, match="ne se charge pas.*Rien n'a été restauré"):
+        restore(tmp_path / "broken.tar.gz", "--force")
+    assert snapshot() == before
+    assert Organisation.objects.filter(name="GHT à garder").exists()
+    assert not list(media_root.parent.glob(".files.*"))
+
+
 def test_archive_from_a_newer_schema_is_refused(populated, media_root, tmp_path):
     archive = take_backup(tmp_path)
     wipe(media_root)
