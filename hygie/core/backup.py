@@ -238,7 +238,7 @@ def _sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _media_files(media_root: Path, exclude: Path | None) -> list[tuple[Path, str]]:
+def _media_files(media_root: Path) -> list[tuple[Path, str]]:
     """Regular files under MEDIA_ROOT, with their archive names, in a stable order."""
     if not media_root.is_dir():
         return []
@@ -248,8 +248,6 @@ def _media_files(media_root: Path, exclude: Path | None) -> list[tuple[Path, str
         for filename in sorted(filenames):
             path = Path(directory) / filename
             if path.is_symlink() or not path.is_file():
-                continue
-            if exclude is not None and path.resolve() == exclude:
                 continue
             relative = path.relative_to(media_root).as_posix()
             found.append((path, f"{FILES_DIR}/{relative}"))
@@ -313,8 +311,13 @@ def create_backup(
     if not output.parent.is_dir():
         raise BackupError(f"Le dossier {output.parent} n'existe pas.")
     media_root = Path(settings.MEDIA_ROOT).resolve()
+    if output.is_relative_to(media_root):
+        raise BackupError(
+            f"Écrivez l'archive hors de {media_root} (dossier sauvegardé) : "
+            "elle se contiendrait elle-même."
+        )
     connection = connections[using]
-    work = Path(_make_private_dir(output.parent / f".{output.name}.{secrets.token_hex(4)}.work"))
+    work = _make_private_dir(output.parent / f".{output.name}.{secrets.token_hex(4)}.work")
     partial = output.with_name(f".{output.name}.partial")
     try:
         with read_snapshot(using):
@@ -323,7 +326,7 @@ def create_backup(
             chain = verify_chain()
             # Files last, still inside the snapshot: a file uploaded after the snapshot
             # may be included (harmless), a file the snapshot references is there.
-            media = _media_files(media_root, exclude=output)
+            media = _media_files(media_root)
             file_entries = []
             for path, name in media:
                 sha256, size = _sha256_file(path)
@@ -643,7 +646,7 @@ def database_in_use(using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
 
 
 def media_in_use() -> int:
-    return len(_media_files(Path(settings.MEDIA_ROOT).resolve(), exclude=None))
+    return len(_media_files(Path(settings.MEDIA_ROOT).resolve()))
 
 
 def restore_backup(
