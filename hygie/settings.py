@@ -118,11 +118,26 @@ TEMPLATES = [
 _database_url = env_str("HYGIE_DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )
+        }
     except Exception as exc:  # dj_database_url raises several exception types
         raise ImproperlyConfigured(
             f"HYGIE_DATABASE_URL is not a valid database URL: {exc}"
         ) from exc
+    # Hygie is tested on PostgreSQL and SQLite only; the URL itself is never echoed (password).
+    if DATABASES["default"]["ENGINE"] not in (
+        "django.db.backends.postgresql",
+        "django.db.backends.sqlite3",
+    ):
+        raise ImproperlyConfigured(
+            "HYGIE_DATABASE_URL must point to PostgreSQL (postgres://user:password@host:5432/name)"
+            " or SQLite (sqlite:////absolute/path.sqlite3)."
+        )
+    if not DATABASES["default"]["NAME"]:
+        raise ImproperlyConfigured("HYGIE_DATABASE_URL names no database (…/name at the end).")
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -228,11 +243,30 @@ DEFAULT_FROM_EMAIL = env_str("HYGIE_EMAIL_FROM", "hygie@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background tasks: the database backend by default; see docs/operations.md for a broker.
-TASKS = {
-    "default": {
-        "BACKEND": env_str("HYGIE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
-}
+TASK_QUEUES = ["default"]
+TASKS_BACKEND = env_choice(
+    "HYGIE_TASKS_BACKEND",
+    ("django_tasks_db.DatabaseBackend", "django_tasks_rq.RQBackend"),
+    "django_tasks_db.DatabaseBackend",
+)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": TASK_QUEUES}}
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    # Redis + RQ at scale: an optional package, not a dependency (docs/operations.md).
+    from importlib.util import find_spec
+
+    if find_spec("django_tasks_rq") is None:
+        raise ImproperlyConfigured(
+            "HYGIE_TASKS_BACKEND=django_tasks_rq.RQBackend needs the optional package: "
+            "pip install django-tasks-rq"
+        )
+    _redis_url = env_str("HYGIE_REDIS_URL")
+    if not _redis_url:
+        raise ImproperlyConfigured(
+            "HYGIE_TASKS_BACKEND=django_tasks_rq.RQBackend needs HYGIE_REDIS_URL "
+            "(redis://:password@host:6379/0)."
+        )
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {queue: {"URL": _redis_url} for queue in TASK_QUEUES}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -18,6 +21,20 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 PREFIX = "fernet:"
+
+# Backup and restore move secrets exactly as they are stored: never decrypted, never
+# re-encrypted (see `ciphertext_passthrough`).
+_passthrough: ContextVar[bool] = ContextVar("hygie_ciphertext_passthrough", default=False)
+
+
+@contextmanager
+def ciphertext_passthrough() -> Iterator[None]:
+    """Inside this block, encrypted fields read and write the stored ciphertext unchanged."""
+    token = _passthrough.set(True)
+    try:
+        yield
+    finally:
+        _passthrough.reset(token)
 
 
 @lru_cache(maxsize=1)
@@ -55,12 +72,12 @@ class EncryptedTextField(models.TextField):
     """A text column whose value is stored encrypted; Python code sees the plaintext."""
 
     def from_db_value(self, value, expression, connection):
-        if value is None or value == "":
+        if value is None or value == "" or _passthrough.get():
             return value
         return decrypt(value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
-        if value is None or value == "":
+        if value is None or value == "" or _passthrough.get():
             return value
         return encrypt(value)

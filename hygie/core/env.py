@@ -6,17 +6,22 @@ variable, never silently fall back to a default.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+PREFIX = "HYGIE_"
 TRUE_VALUES = {"1", "true", "on"}
+# Every variable the settings asked for, so `unknown_variables` can point out typos.
+READ: set[str] = set()
 FALSE_VALUES = {"0", "false", "off"}
 
 
 def _raw(name: str) -> str | None:
     """Value of NAME, or the content of the file named by NAME_FILE (Docker/systemd secrets)."""
+    READ.add(name)
     value = os.environ.get(name)
     file_name = os.environ.get(f"{name}_FILE")
     if value is not None and file_name:
@@ -78,3 +83,18 @@ def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}.")
     return value
+
+
+def unknown_variables(environ=None) -> list[tuple[str, str | None]]:
+    """HYGIE_* variables that no setting reads (a typo?), each with the closest known name."""
+    environ = os.environ if environ is None else environ
+    found = []
+    for key in sorted(environ):
+        if not key.startswith(PREFIX):
+            continue
+        name = key[: -len("_FILE")] if key.endswith("_FILE") else key
+        if name in READ:
+            continue
+        close = difflib.get_close_matches(name, sorted(READ), n=1, cutoff=0.8)
+        found.append((key, close[0] if close else None))
+    return found
