@@ -95,6 +95,9 @@ class Organisation(models.Model):
 
     objects = OrganisationQuerySet.as_manager()
 
+    # `migrate` creates these on every installation; a restore replaces them like any row.
+    INSTALL_SEED_ROWS = {"kind__in": ("national", "region")}
+
     class Meta:
         ordering = ["path"]
         verbose_name = _("organisation")
