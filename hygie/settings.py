@@ -240,6 +240,8 @@ EMAIL_USE_SSL = env_bool("HYGIE_EMAIL_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("HYGIE_EMAIL_STARTTLS and HYGIE_EMAIL_SSL are mutually exclusive.")
 DEFAULT_FROM_EMAIL = env_str("HYGIE_EMAIL_FROM", "hygie@localhost")
+# Invitations are sent inside the transaction that creates them: a stuck server must not hold it.
+EMAIL_TIMEOUT = 15
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Background tasks: the database backend by default; see docs/operations.md for a broker.

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hygie.core.crypto import EncryptedTextField
+from hygie.core.visibility import VisibleQuerySet
+from hygie.orgs.roles import Role
 
 
 class User(AbstractUser):
@@ -125,3 +127,74 @@ class ApiToken(models.Model):
         return self.revoked_at is None and not (
             self.expires_at and self.expires_at <= timezone.now()
         )
+
+
+def new_link_secret() -> tuple[str, str]:
+    """A fresh secret for a one-time link, and the keyed hash that is all the database keeps."""
+    secret = secrets.token_urlsafe(32)
+    return secret, _keyed_hash(secret)
+
+
+def link_hash(secret: str) -> str:
+    return _keyed_hash(secret)
+
+
+class InvitationQuerySet(VisibleQuerySet):
+    org_lookup = "organisation"
+
+    def pending(self):
+        """Neither accepted nor revoked (an expired invitation is still pending: it may be re-sent)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """A person brought in by a manager: their role exists, their account awaits a password."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(_("rôle"), max_length=30, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    send_count = models.PositiveSmallIntegerField(default=1)
+    expires_at = models.DateTimeField(_("expire le"))
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        ordering = ["-sent_at"]
+
+    def __str__(self):
+        return f"{self.user.email or self.user.username} — {self.get_role_display()}"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class PasswordReset(models.Model):
+    """A forgotten-password link. It dies when used, when it expires, and when the password
+    changes by any means (the fingerprint of the password hash no longer matches)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_resets"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    password_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def fingerprint(user) -> str:
+        return _keyed_hash("password:" + user.password)

@@ -4,6 +4,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from hygie.accounts.invitations import close_pending
 from hygie.accounts.oidc import SESSION_OIDC
 from hygie.core.audit import record_event
 
@@ -20,6 +21,8 @@ def on_login(sender, request, user, **kwargs):
             assertion = {}
         details.update({key: assertion.get(key) for key in ("iss", "amr", "acr")})
     record_event("auth.login", request=request, actor=user, target=user, details=details)
+    # An invitee who signs in through single sign-on has no use for the invitation link.
+    close_pending(user, request=request, method=details["method"])
 
 
 @receiver(user_logged_out)

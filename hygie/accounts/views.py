@@ -16,13 +16,15 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hygie.accounts import services
+from hygie.accounts import invitations, services
+from hygie.accounts import password_reset as password_reset_service
 from hygie.accounts.forms import (
     ApiTokenForm,
     CodeForm,
     EnrolForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetRequestForm,
     SudoForm,
 )
 from hygie.accounts.middleware import SESSION_AUTH_AT, SESSION_MFA
@@ -40,6 +42,9 @@ PENDING_NEXT = "hygie_pending_next"
 PENDING_SECONDS = 300
 LOGIN_IP_LIMIT = {"capacity": 30, "per_seconds": 600}
 LOGIN_USER_LIMIT = {"capacity": 10, "per_seconds": 900}
+SESSION_INVITATION = "hygie_invitation_link"
+SESSION_RESET = "hygie_reset_link"
+SESSION_LOGIN_HINT = "hygie_login_username"  # filled in on the login page after a new password
 
 
 def _is_safe(request, candidate: str | None) -> bool:
@@ -90,7 +95,9 @@ def _finish(request, user, *, second_factor: bool):
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = LoginForm(request.POST or None)
+    form = LoginForm(
+        request.POST or None, initial={"username": request.session.pop(SESSION_LOGIN_HINT, "")}
+    )
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
         ip = client_ip(request)
@@ -390,3 +397,122 @@ def get_visible_or_404_token(user, token_id: int) -> ApiToken:
     if token is None:
         raise Http404
     return token
+
+
+# Invitation and forgotten-password links ---------------------------------------------------
+# The secret travels once in the URL from the e-mail; the page then keeps its keyed hash in the
+# session and redirects to a URL without it, so it stays out of the history and Referer. Opening
+# the link (GET) uses nothing: mail scanners that follow links cannot spend it.
+
+
+def _someone_logged_in(request):
+    """A link opened in a browser where a session is open (a shared workstation): the link is
+    left untouched and the visitor asked to sign out first."""
+    return render(request, "accounts/link_logged_in.html")
+
+
+@require_http_methods(["GET"])
+def invitation_accept(request, token: str):
+    if request.user.is_authenticated:
+        return _someone_logged_in(request)
+    check = invitations.check_link(secret=token)
+    if not check.valid:
+        return _invitation_problem(request, check)
+    request.session[SESSION_INVITATION] = check.invitation.token_hash
+    return redirect("accounts:invitation_set_password")
+
+
+def _invitation_problem(request, check):
+    return render(
+        request,
+        "accounts/invitation_invalid.html",
+        {"problem": check.problem, "invitation": check.invitation},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_set_password(request):
+    if request.user.is_authenticated:
+        return _someone_logged_in(request)
+    token_hash = request.session.get(SESSION_INVITATION)
+    check = invitations.check_link(token_hash=token_hash)
+    if not check.valid:
+        request.session.pop(SESSION_INVITATION, None)
+        return _invitation_problem(request, check)
+    invitation = check.invitation
+    form = PasswordChangeForm(invitation.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = invitations.accept(token_hash, form.cleaned_data["new_password"], request=request)
+        request.session.pop(SESSION_INVITATION, None)
+        if not check.valid:
+            return _invitation_problem(request, check)
+        return _to_login(
+            request,
+            invitation.user,
+            _("Votre mot de passe est enregistré. Connectez-vous pour commencer."),
+        )
+    return render(
+        request, "accounts/invitation_set_password.html", {"form": form, "invitation": invitation}
+    )
+
+
+def _to_login(request, user, message: str):
+    request.session.cycle_key()
+    request.session[SESSION_LOGIN_HINT] = user.get_username()
+    messages.success(request, message)
+    return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if password_reset_service.request_reset(form.cleaned_data["email"], request=request):
+            return redirect("accounts:password_reset_done")
+        form.add_error(None, _("Trop de demandes. Réessayez dans une heure."))
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+def password_reset_done(request):
+    return render(
+        request,
+        "accounts/password_reset_done.html",
+        {"minutes": int(password_reset_service.LIFETIME.total_seconds() // 60)},
+    )
+
+
+@require_http_methods(["GET"])
+def password_reset_confirm(request, token: str):
+    if request.user.is_authenticated:
+        return _someone_logged_in(request)
+    check = password_reset_service.check_link(secret=token)
+    if not check.valid:
+        return render(request, "accounts/password_reset_invalid.html")
+    request.session[SESSION_RESET] = check.reset.token_hash
+    return redirect("accounts:password_reset_set")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_set(request):
+    if request.user.is_authenticated:
+        return _someone_logged_in(request)
+    token_hash = request.session.get(SESSION_RESET)
+    check = password_reset_service.check_link(token_hash=token_hash)
+    if not check.valid:
+        request.session.pop(SESSION_RESET, None)
+        return render(request, "accounts/password_reset_invalid.html")
+    user = check.reset.user
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        check = password_reset_service.complete(
+            token_hash, form.cleaned_data["new_password"], request=request
+        )
+        request.session.pop(SESSION_RESET, None)
+        if not check.valid:
+            return render(request, "accounts/password_reset_invalid.html")
+        return _to_login(
+            request,
+            user,
+            _("Mot de passe modifié. Toutes vos sessions ouvertes ont été fermées."),
+        )
+    return render(request, "accounts/password_reset_set.html", {"form": form, "reset_user": user})

@@ -35,6 +35,17 @@ class MembershipForm(forms.Form):
         return user
 
 
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Adresse e-mail professionnelle"),
+        max_length=150,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
+
+
 class StaffFilterForm(forms.Form):
     q = forms.CharField(label=_("Recherche"), required=False, max_length=100)
     job_family = forms.ChoiceField(

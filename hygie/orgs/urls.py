@@ -36,6 +36,17 @@ urlpatterns = [
     ),
     path("organisations/<int:org_id>/roles/", views.members, name="members"),
     path("organisations/<int:org_id>/roles/ajouter/", views.membership_add, name="membership_add"),
+    path("organisations/<int:org_id>/roles/inviter/", views.invite, name="invite"),
+    path(
+        "organisations/<int:org_id>/roles/invitations/<int:invitation_id>/renvoyer/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "organisations/<int:org_id>/roles/invitations/<int:invitation_id>/revoquer/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path(
         "organisations/<int:org_id>/roles/<int:membership_id>/retirer/",
         views.membership_remove,

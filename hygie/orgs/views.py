@@ -7,18 +7,19 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hygie.accounts import invitations
 from hygie.accounts.services import in_sudo_mode
 from hygie.accounts.views import sudo_redirect
 from hygie.core.audit import record_event
 from hygie.core.models import AuditEvent
 from hygie.core.visibility import get_visible_or_404
 from hygie.orgs import services, staff_csv
-from hygie.orgs.forms import MembershipForm, OrganisationForm, StaffFilterForm
+from hygie.orgs.forms import InvitationForm, MembershipForm, OrganisationForm, StaffFilterForm
 from hygie.orgs.models import Kind, Membership, Organisation, StaffMember
 from hygie.orgs.roles import AGGREGATE, MANAGE, VIEW
 
@@ -140,16 +141,115 @@ def members(request, org_id: int):
         .select_related("user", "organisation")
         .order_by("organisation__path", "user__last_name")
     )
+    can_manage = services.can(request.user, MANAGE, node)
+    pending = invitations.pending_under(request.user, node) if can_manage else []
     return render(
         request,
         "orgs/members.html",
         {
             "node": node,
             "memberships": memberships,
-            "form": MembershipForm(),
-            "can_manage": services.can(request.user, MANAGE, node),
+            "invitations": pending,
+            "now": timezone.now(),
+            "can_manage": can_manage,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = invitations.invite(
+                organisation=node,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                role=data["role"],
+                inviter=request.user,
+                request=request,
+            )
+        except invitations.InvitationRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            person = outcome.membership.user
+            if outcome.invitation is None:
+                messages.success(
+                    request,
+                    _("%(name)s avait déjà un compte : le rôle lui est attribué.")
+                    % {"name": person.display_name()},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Invitation envoyée à %(email)s, valable jusqu'au %(date)s.")
+                    % {
+                        "email": person.email,
+                        "date": formats.date_format(
+                            timezone.localtime(outcome.invitation.expires_at), "DATETIME_FORMAT"
+                        ),
+                    },
+                )
+            return redirect("orgs:members", org_id=node.pk)
+    return render(request, "orgs/invitation_form.html", {"node": node, "form": form})
+
+
+def _invitation_or_404(request, org_id: int, invitation_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    invitation = get_visible_or_404(
+        invitations.pending_under(request.user, node),
+        request.user,
+        MANAGE,
+        pk=invitation_id,
+    )
+    return node, invitation
+
+
+@login_required
+@require_POST
+def invitation_resend(request, org_id: int, invitation_id: int):
+    node, invitation = _invitation_or_404(request, org_id, invitation_id)
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
+    try:
+        invitation = invitations.resend(invitation, request=request)
+    except invitations.InvitationRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            _("Nouvelle invitation envoyée à %(email)s ; le lien précédent ne fonctionne plus.")
+            % {"email": invitation.user.email},
+        )
+    return redirect("orgs:members", org_id=node.pk)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, org_id: int, invitation_id: int):
+    node, invitation = _invitation_or_404(request, org_id, invitation_id)
+    if not in_sudo_mode(request):
+        return sudo_redirect(request)
+    email = invitation.user.email
+    try:
+        invitations.revoke(invitation, request=request)
+    except invitations.InvitationRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            _(
+                "Invitation de %(email)s révoquée : le lien ne fonctionne plus et le rôle est retiré."
+            )
+            % {"email": email},
+        )
+    return redirect("orgs:members", org_id=node.pk)
 
 
 @login_required
