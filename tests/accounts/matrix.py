@@ -139,3 +139,7 @@ ROUTES = [
         ],
     ),
 ]
+
+from tests.accounts.matrix_links import LINK_ROUTES  # noqa: E402
+
+ROUTES += LINK_ROUTES

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accounts.links import invite
 from tests.browser.helpers import confirm_identity_if_asked, log_in, log_in_with_totp
 
 pytestmark = pytest.mark.browser
@@ -43,6 +44,8 @@ def test_login_pages_have_no_serious_violation(axe_page, world):
     page = axe_page
     page.goto("/connexion/")
     found = violations(page)
+    page.goto("/connexion/mot-de-passe-oublie/")
+    found += violations(page)
     log_in(page, world.editor.username)  # leads to the TOTP enrolment page
     found += violations(page)
     assert not found, "\n".join(found)
@@ -65,6 +68,13 @@ def test_main_pages_have_no_serious_violation(axe_page, world):
     page.goto(f"/organisations/{world.est_a1.pk}/personnels/import/")
     confirm_identity_if_asked(page)
     found += violations(page)
+    invite(world)  # the roles page then lists a pending invitation
+    for url in (
+        f"/organisations/{world.est_a1.pk}/roles/",
+        f"/organisations/{world.est_a1.pk}/roles/inviter/",
+    ):
+        page.goto(url)
+        found += violations(page)
     assert not found, "\n".join(found)
 
 

@@ -508,3 +508,7 @@ ROUTES = [
 from tests.orgs.matrix_staff import STAFF_ROUTES  # noqa: E402
 
 ROUTES += STAFF_ROUTES
+
+from tests.orgs.matrix_invitations import INVITATION_ROUTES  # noqa: E402
+
+ROUTES += INVITATION_ROUTES
