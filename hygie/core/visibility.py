@@ -9,6 +9,7 @@ so another organisation's object answers 404, never 403.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -78,3 +79,17 @@ def get_visible_or_404(queryset, user, action: str | None = None, **lookup):
         return queryset.visible_to(user, action).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def get_for_action_or_refuse(queryset, user, action: str, *, seen_with: str, **lookup):
+    """The object if `user` may perform `action` on it.
+
+    Outside what the user can see (`seen_with`), 404 as for any other tenant's object. Visible
+    but without the action (a reader on an edit page), 403, so the person learns that a role is
+    missing instead of wondering whether the page exists (decision 0002).
+    """
+    try:
+        return get_visible_or_404(queryset, user, action, **lookup)
+    except Http404:
+        get_visible_or_404(queryset, user, seen_with, **lookup)
+        raise PermissionDenied from None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from hygie.orgs.models import StaffMember
+from django.db.models import QuerySet
+
+from hygie.orgs.models import JobFamily, StaffMember
 from hygie.orgs.staff_import import COLUMN_LABELS
 
 FIELDS = [
@@ -30,32 +32,47 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _row(member: StaffMember) -> list[str]:
+# Plain tuples, not model instances: an export of 100,000 people stays a few seconds.
+COLUMNS = (
+    "establishment__name",
+    "establishment__finess_ej",
+    "external_id",
+    "last_name",
+    "first_name",
+    "email",
+    "job_family",
+    "job_title",
+    "service__name",
+    "site__name",
+    "arrival_date",
+    "active",
+)
+JOB_FAMILY_LABELS = dict(JobFamily.choices)
+
+
+def _row(values: tuple) -> list[str]:
+    *head, job_family, job_title, service, site, arrival, active = values
     return [
-        member.establishment.name,
-        member.establishment.finess_ej,
-        member.external_id,
-        member.last_name,
-        member.first_name,
-        member.email,
-        member.get_job_family_display(),
-        member.job_title,
-        member.service.name if member.service_id else "",
-        member.site.name if member.site_id else "",
-        member.arrival_date.strftime("%d/%m/%Y") if member.arrival_date else "",
-        "oui" if member.active else "non",
+        *head,
+        str(JOB_FAMILY_LABELS.get(job_family, job_family)),
+        job_title,
+        service or "",
+        site or "",
+        arrival.strftime("%d/%m/%Y") if arrival else "",
+        "oui" if active else "non",
     ]
 
 
-def rows(staff: Iterable[StaffMember], chunk_size: int = 2000) -> Iterator[str]:
+def rows(staff: QuerySet[StaffMember], chunk_size: int = 2000) -> Iterator[str]:
     """CSV text in chunks: UTF-8 with a BOM and `;` separators, as French spreadsheets expect."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(HEADER)
-    iterator = staff.iterator(chunk_size=chunk_size) if hasattr(staff, "iterator") else iter(staff)
-    for index, member in enumerate(iterator, start=1):
-        writer.writerow([safe_cell(cell) for cell in _row(member)])
+    for index, values in enumerate(
+        staff.values_list(*COLUMNS).iterator(chunk_size=chunk_size), start=1
+    ):
+        writer.writerow([safe_cell(cell) for cell in _row(values)])
         if index % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

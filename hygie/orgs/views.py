@@ -17,7 +17,7 @@ from hygie.accounts.services import in_sudo_mode
 from hygie.accounts.views import sudo_redirect
 from hygie.core.audit import record_event
 from hygie.core.models import AuditEvent
-from hygie.core.visibility import get_visible_or_404
+from hygie.core.visibility import get_for_action_or_refuse, get_visible_or_404
 from hygie.orgs import services, staff_csv
 from hygie.orgs.forms import InvitationForm, MembershipForm, OrganisationForm, StaffFilterForm
 from hygie.orgs.models import Kind, Membership, Organisation, StaffMember
@@ -255,7 +255,9 @@ def invitation_revoke(request, org_id: int, invitation_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def membership_add(request, org_id: int):
-    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    node = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
     if not in_sudo_mode(request):
         return sudo_redirect(request)
     form = MembershipForm(request.POST or None)
@@ -281,7 +283,9 @@ def membership_add(request, org_id: int):
 @login_required
 @require_POST
 def membership_remove(request, org_id: int, membership_id: int):
-    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    node = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
     membership = get_visible_or_404(
         Membership.objects.filter(organisation__path__startswith=node.path).select_related(
             "user", "organisation"
@@ -330,7 +334,9 @@ def audit_journal(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def organisation_create(request, org_id: int):
-    parent = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    parent = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
     allowed = services.child_kinds(parent)
     if parent.kind in (Kind.NATIONAL,) and not request.user.is_superuser:
         raise Http404  # regions are reference data
@@ -354,7 +360,9 @@ def organisation_create(request, org_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request, org_id: int):
-    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    node = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
     if node.kind in (Kind.NATIONAL, Kind.REGION) and not request.user.is_superuser:
         raise Http404
     before = {f: getattr(node, f) for f in OrganisationForm.Meta.fields}

@@ -117,7 +117,9 @@ def test_list_is_split_and_trimmed(run):
 
 def test_bad_choice_lists_the_choices(run):
     message = refused(run(**production(HYGIE_OIDC_SIGN_ALGO="none")))
-    assert message == "HYGIE_OIDC_SIGN_ALGO='none' must be one of RS256, ES256, HS256."
+    assert (
+        message == "HYGIE_OIDC_SIGN_ALGO='none' must be one of RS256, PS256, ES256, EdDSA, HS256."
+    )
 
 
 def test_secret_from_a_file(run, tmp_path):

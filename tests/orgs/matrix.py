@@ -12,6 +12,7 @@ from tests import factories
 from tests.permission_matrix import (
     BAD_REQUEST,
     CREATED,
+    FORBIDDEN,
     LOGIN,
     NO_CONTENT,
     NOT_FOUND,
@@ -145,7 +146,7 @@ ROUTES = [
                 "get",
                 anonymous=LOGIN,
                 outsider=NOT_FOUND,
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=OK,
                 analyst=NOT_FOUND,
             ),
@@ -154,7 +155,7 @@ ROUTES = [
                 data=lambda w: {**NEW_ESTABLISHMENT, "finess_ej": factories.finess()},
                 anonymous=LOGIN,
                 outsider=NOT_FOUND,
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=REDIRECT.but(
                     then(
                         lambda w: Organisation.objects.filter(name="CH A3", parent=w.ght_a),
@@ -178,7 +179,7 @@ ROUTES = [
                 "get",
                 anonymous=LOGIN,
                 outsider=NOT_FOUND,
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=OK,
                 analyst=NOT_FOUND,
             ),
@@ -192,7 +193,7 @@ ROUTES = [
                         "a refused edit must change nothing",
                     )
                 ),
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=REDIRECT.but(
                     then(
                         lambda w: Organisation.objects.get(pk=w.ght_a.pk).name == "GHT A renommé",
@@ -255,7 +256,7 @@ ROUTES = [
                 "get",
                 anonymous=LOGIN,
                 outsider=NOT_FOUND,
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=OK,
                 analyst=NOT_FOUND,
             ),
@@ -266,7 +267,7 @@ ROUTES = [
                 outsider=NOT_FOUND.but(
                     then(lambda w: not role_granted(w), "a refused grant must grant nothing")
                 ),
-                reader=NOT_FOUND.but(
+                reader=FORBIDDEN.but(
                     then(lambda w: not role_granted(w), "a refused grant must grant nothing")
                 ),
                 editor=REDIRECT.but(then(role_granted, "the role should be granted")),
@@ -282,7 +283,7 @@ ROUTES = [
                 "post",
                 anonymous=LOGIN.but(then(reader_role_kept, "nothing removed anonymously")),
                 outsider=NOT_FOUND.but(then(reader_role_kept, "a refused removal removes nothing")),
-                reader=NOT_FOUND.but(then(reader_role_kept, "a refused removal removes nothing")),
+                reader=FORBIDDEN.but(then(reader_role_kept, "a refused removal removes nothing")),
                 editor=REDIRECT.but(then(lambda w: not reader_role_kept(w), "role not removed")),
                 analyst=NOT_FOUND.but(then(reader_role_kept, "a refused removal removes nothing")),
             ),
@@ -310,7 +311,7 @@ ROUTES = [
                 note="GHT A's page with GHT B's membership: the editor may not mix ids",
                 anonymous=LOGIN,
                 outsider=NOT_FOUND,
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=NOT_FOUND.but(
                     then(
                         lambda w: Membership.objects.filter(user=w.outsider).exists(),
