@@ -159,7 +159,9 @@ def members(request, org_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def invite(request, org_id: int):
-    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+    node = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
     if not in_sudo_mode(request):
         return sudo_redirect(request)
     form = InvitationForm(request.POST or None)
@@ -200,8 +202,10 @@ def invite(request, org_id: int):
     return render(request, "orgs/invitation_form.html", {"node": node, "form": form})
 
 
-def _invitation_or_404(request, org_id: int, invitation_id: int):
-    node = get_visible_or_404(Organisation.objects, request.user, MANAGE, pk=org_id)
+def _invitation_or_refuse(request, org_id: int, invitation_id: int):
+    node = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
     invitation = get_visible_or_404(
         invitations.pending_under(request.user, node),
         request.user,
@@ -214,7 +218,7 @@ def _invitation_or_404(request, org_id: int, invitation_id: int):
 @login_required
 @require_POST
 def invitation_resend(request, org_id: int, invitation_id: int):
-    node, invitation = _invitation_or_404(request, org_id, invitation_id)
+    node, invitation = _invitation_or_refuse(request, org_id, invitation_id)
     if not in_sudo_mode(request):
         return sudo_redirect(request)
     try:
@@ -233,7 +237,7 @@ def invitation_resend(request, org_id: int, invitation_id: int):
 @login_required
 @require_POST
 def invitation_revoke(request, org_id: int, invitation_id: int):
-    node, invitation = _invitation_or_404(request, org_id, invitation_id)
+    node, invitation = _invitation_or_refuse(request, org_id, invitation_id)
     if not in_sudo_mode(request):
         return sudo_redirect(request)
     email = invitation.user.email

@@ -167,13 +167,20 @@ def test_invitation_email_is_french_even_when_the_rssi_reads_english(world):
 # --- Who may invite ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ["outsider", "reader", "analyst"])
-def test_only_a_manager_of_the_node_may_invite(world, persona):
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("outsider", 404),  # GHT A does not exist for them
+        ("analyst", 404),  # no nominative page at all
+        ("reader", 403),  # sees GHT A's roles, told a role is missing (decision 0002)
+    ],
+)
+def test_only_a_manager_of_the_node_may_invite(world, persona, status):
     client = browser(getattr(world, persona), sudo=True)
     url = reverse("orgs:invite", args=[world.ght_a.pk])
     data = {"email": "intrus@example.org", "first_name": "I", "last_name": "N", "role": "rssi"}
-    assert client.get(url).status_code == 404
-    assert client.post(url, data).status_code == 404
+    assert client.get(url).status_code == status
+    assert client.post(url, data).status_code == status
     assert not User.objects.filter(email="intrus@example.org").exists()
     assert not mail.outbox
     # Nor do they see, let alone act on, pending invitations of GHT A.

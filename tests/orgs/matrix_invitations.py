@@ -8,7 +8,7 @@ from django.urls import reverse
 from hygie.accounts.models import Invitation
 from hygie.orgs.roles import Role
 from tests.accounts.links import invite
-from tests.permission_matrix import LOGIN, NOT_FOUND, OK, REDIRECT, Call, Route, then
+from tests.permission_matrix import FORBIDDEN, LOGIN, NOT_FOUND, OK, REDIRECT, Call, Route, then
 
 NEW_PERSON = {
     "email": "Sophie.Marchand@chu-a1.example",
@@ -66,7 +66,7 @@ INVITATION_ROUTES = [
                 "get",
                 anonymous=LOGIN,
                 outsider=NOT_FOUND,
-                reader=NOT_FOUND,
+                reader=FORBIDDEN,
                 editor=OK,
                 analyst=NOT_FOUND,
             ),
@@ -75,7 +75,7 @@ INVITATION_ROUTES = [
                 data=NEW_PERSON,
                 anonymous=LOGIN.but(NOTHING_SENT),
                 outsider=NOT_FOUND.but(NOTHING_SENT),
-                reader=NOT_FOUND.but(NOTHING_SENT),
+                reader=FORBIDDEN.but(NOTHING_SENT),
                 editor=REDIRECT.but(
                     then(lambda w: invited(w) and len(mail.outbox) == 1, "invitation not sent")
                 ),
@@ -93,7 +93,7 @@ INVITATION_ROUTES = [
                     setup=plant,
                     anonymous=LOGIN.but(UNTOUCHED),
                     outsider=NOT_FOUND.but(UNTOUCHED),
-                    reader=NOT_FOUND.but(UNTOUCHED),
+                    reader=FORBIDDEN.but(UNTOUCHED),
                     editor=REDIRECT.but(then(check, message)),
                     analyst=NOT_FOUND.but(UNTOUCHED),
                 ),
