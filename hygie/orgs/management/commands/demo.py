@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from hygie.orgs.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from hygie.orgs.models import Membership
 
 
 class Command(BaseCommand):
@@ -31,8 +32,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Hygie (démonstration) : {host}/"))
         self.stdout.write(f"Données sous {settings.DATA_DIR}")
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
-        for username, _first, _last, role, where in DEMO_USERS:
-            self.stdout.write(f"  {username:<18} {role.label} ({where})")
+        places = {
+            m.user.username: m.organisation
+            for m in Membership.objects.filter(
+                user__username__in=[u[0] for u in DEMO_USERS]
+            ).select_related("user", "organisation")
+        }
+        for username, _first, _last, role, _where in DEMO_USERS:
+            self.stdout.write(f"  {username:<18} {role.label} — {places.get(username, '?')}")
         self.stdout.write("  admin              administrateur de la plateforme")
         self.stdout.write(
             "Le code de double authentification des comptes de démonstration s'affiche à l'écran de connexion."
