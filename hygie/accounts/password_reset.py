@@ -154,3 +154,10 @@ def complete(token_hash: str, password: str, *, request) -> ResetCheck:
     # Whoever forgot the password may have locked the account with wrong guesses first.
     throttle.reset("login-user", user.username.lower())
     return check
+
+
+def prune_dead_links(now=None) -> int:
+    """Forgotten-password links used or expired more than a day ago (housekeeping)."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    deleted, _ = PasswordReset.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

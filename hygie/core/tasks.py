@@ -19,6 +19,7 @@ Convention (see docs/operations.md):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from importlib import import_module
 
@@ -67,16 +68,26 @@ def prune_expired_sessions() -> None:
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
+# Clean-ups contributed by other apps (name -> function returning the number of rows removed),
+# registered from their AppConfig.ready() so core depends on no domain app.
+EXTRA_HOUSEKEEPING: dict[str, Callable[[], int]] = {}
+
+
+def register_housekeeping(name: str, function: Callable[[], int]) -> None:
+    EXTRA_HOUSEKEEPING[name] = function
+
+
 def run_housekeeping() -> dict:
     counts = {
         "throttle_buckets": prune_throttle_buckets(),
         "task_results": prune_task_results(),
     }
+    for name, function in EXTRA_HOUSEKEEPING.items():
+        counts[name] = function()
     prune_expired_sessions()
     logger.info(
-        "housekeeping: %(throttle_buckets)d idle throttle buckets, "
-        "%(task_results)d old task results removed",
-        counts,
+        "housekeeping: %s",
+        ", ".join(f"{name} {count}" for name, count in counts.items()),
     )
     return counts
 

@@ -257,3 +257,17 @@ def test_the_email_follows_the_language_of_the_person_asking(world):
     client.cookies["django_language"] = "en"
     ask(world.reader.email, client)
     assert mail.outbox[0].subject == "Hygie — choose a new password"
+
+
+def test_housekeeping_removes_dead_links_and_keeps_live_ones(world):
+    from hygie.core.tasks import run_housekeeping
+
+    now = timezone.now()
+    common = {"user": world.reader, "password_fingerprint": "x"}
+    PasswordReset.objects.create(token_hash="a" * 64, expires_at=now - timedelta(days=2), **common)
+    PasswordReset.objects.create(
+        token_hash="b" * 64, expires_at=now + timedelta(minutes=30), **common
+    )
+    counts = run_housekeeping()
+    assert counts["password_reset_links"] == 1
+    assert list(PasswordReset.objects.values_list("token_hash", flat=True)) == ["b" * 64]
