@@ -87,15 +87,25 @@ def record_event(
 class VerificationReport:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    last_sequence: int = 0
+    last_digest: str = GENESIS
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify_chain(batch_size: int = 2000) -> VerificationReport:
-    """Walk the whole journal in order; report every altered, removed or reordered entry."""
+def verify_chain(
+    batch_size: int = 2000, anchor: tuple[int, str] | None = None
+) -> VerificationReport:
+    """Walk the whole journal in order; report every altered, removed or reordered entry.
+
+    `anchor` is an entry (sequence, digest) written down outside Hygie earlier (`hygie audit
+    head`): someone able to delete the last entries AND rewrite the chain-head row leaves a
+    chain that is consistent in itself, which only such an outside record can expose.
+    """
     report = VerificationReport()
+    anchor_seen = False
     expected_previous = GENESIS
     expected_sequence = 1
     queryset = AuditEvent.objects.order_by("sequence")
@@ -119,8 +129,22 @@ def verify_chain(batch_size: int = 2000) -> VerificationReport:
             report.problems.append(
                 f"entrée {event.sequence} : contenu modifié (empreinte invalide)"
             )
+        if anchor is not None and event.sequence == anchor[0]:
+            anchor_seen = True
+            if event.digest != anchor[1]:
+                report.problems.append(
+                    f"entrée {event.sequence} : ne correspond pas au point d'ancrage noté "
+                    "(journal réécrit depuis)"
+                )
         expected_previous = event.digest
         expected_sequence = event.sequence + 1
+    report.last_sequence = expected_sequence - 1
+    report.last_digest = expected_previous
+    if anchor is not None and not anchor_seen:
+        report.problems.append(
+            f"l'entrée {anchor[0]}, notée comme point d'ancrage, n'existe plus "
+            f"(le journal s'arrête à {expected_sequence - 1} : entrées finales supprimées)"
+        )
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_sequence != expected_sequence - 1:
         report.problems.append(

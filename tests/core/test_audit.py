@@ -162,3 +162,40 @@ def test_deleting_a_user_keeps_the_journal_verifiable(journal, world, capsys):
     ok, output = verify_output(capsys)
     assert ok, output
     assert AuditEvent.objects.filter(actor_label="rssi-a").count() == 5
+
+
+def test_a_truncation_that_also_rewrites_the_head_is_caught_by_an_anchor(journal, capsys):
+    call_command("audit", "head")
+    anchor = capsys.readouterr().out.strip()
+    last = journal[-1]
+    assert anchor == f"{last.sequence}:{last.digest}"
+
+    # Someone with database access removes the last two entries and makes the chain head agree.
+    kept = journal[2]
+    raw("DELETE FROM core_auditevent WHERE sequence > %s", [kept.sequence])
+    raw(
+        "UPDATE core_auditchainhead SET last_sequence = %s, last_digest = %s",
+        [kept.sequence, kept.digest],
+    )
+    # The chain is consistent in itself: only a record kept outside Hygie shows the loss.
+    ok, _ = verify_output(capsys)
+    assert ok
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--anchor", anchor)
+    assert (
+        f"l'entrée {last.sequence}, notée comme point d'ancrage, n'existe plus"
+        in capsys.readouterr().err
+    )
+
+
+def test_a_rewritten_entry_does_not_match_its_anchor(journal, capsys):
+    target = journal[1]
+    raw("UPDATE core_auditevent SET digest = %s WHERE id = %s", ["f" * 64, target.pk])
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--anchor", f"{target.sequence}:{target.digest}")
+    assert "ne correspond pas au point d'ancrage" in capsys.readouterr().err
+
+
+def test_a_malformed_anchor_is_explained(journal):
+    with pytest.raises(CommandError, match="forme attendue N:EMPREINTE"):
+        call_command("audit", "verify", "--anchor", "12-abc")
