@@ -122,9 +122,9 @@ def login_view(request):
                 )
                 request.session.cycle_key()
                 request.session[PENDING_NEXT] = request.GET.get("next") or request.POST.get("next")
+                request.session[PENDING_BACKEND] = user.backend
                 if services.has_confirmed_totp(user) or services.requires_second_factor(user):
                     request.session[PENDING_USER] = user.pk
-                    request.session[PENDING_BACKEND] = user.backend
                     request.session[PENDING_AT] = time.time()
                     target = (
                         "accounts:login_code"
@@ -132,7 +132,7 @@ def login_view(request):
                         else "accounts:enrol"
                     )
                     return redirect(target)
-                return HttpResponseRedirect(_finish_password_only(request, user))
+                return HttpResponseRedirect(_finish(request, user, second_factor=False))
     return render(
         request,
         "accounts/login.html",
@@ -144,12 +144,6 @@ def login_view(request):
             "oidc_name": settings.OIDC_PROVIDER_NAME,
         },
     )
-
-
-def _finish_password_only(request, user) -> str:
-    next_url = _complete_login(request, user, user.backend, second_factor=False)
-    request.session.pop(PENDING_NEXT, None)
-    return _safe_next(request, next_url)
 
 
 @require_http_methods(["GET", "POST"])

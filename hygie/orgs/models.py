@@ -166,17 +166,6 @@ class Organisation(models.Model):
         ids = self.ancestor_ids()
         return sorted(Organisation.objects.filter(pk__in=ids), key=lambda node: node.depth)
 
-    def is_within(self, other: Organisation) -> bool:
-        return self.path.startswith(other.path)
-
-    def establishment(self) -> Organisation | None:
-        if self.kind == Kind.ESTABLISHMENT:
-            return self
-        for node in reversed(self.ancestors()):
-            if node.kind == Kind.ESTABLISHMENT:
-                return node
-        return None
-
 
 class JobFamily(models.TextChoices):
     MEDICAL = "medical", _("Médical")

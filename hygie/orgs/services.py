@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 
 from hygie.core.visibility import ALL, scopes_for
-from hygie.orgs.models import JobFamily, Kind, Membership, Organisation, StaffMember
+from hygie.orgs.models import JobFamily, Kind, Organisation, StaffMember
 from hygie.orgs.roles import AGGREGATE, VIEW
 
 SESSION_CURRENT_ORG = "hygie_current_org"
@@ -86,10 +86,6 @@ def home_figures(user, node: Organisation) -> dict:
         "children": children,
         "can_view_nominative": can(user, VIEW, node),
     }
-
-
-def member_roles(user, node: Organisation):
-    return Membership.objects.filter(user=user, organisation__in=[*node.ancestor_ids(), node.pk])
 
 
 def ensure_reference_tree() -> Organisation:
