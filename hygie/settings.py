@@ -79,6 +79,11 @@ INSTALLED_APPS = [
     "hygie.core",
     "hygie.accounts",
     "hygie.orgs",
+    "hygie.frameworks",
+    "hygie.assessments",
+    "hygie.actions",
+    "hygie.directory",
+    "hygie.dashboards",
 ]
 
 MIDDLEWARE = [

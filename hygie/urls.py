@@ -4,6 +4,11 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("hygie.accounts.urls")),
     path("", include("hygie.orgs.urls")),
+    path("referentiels/", include("hygie.frameworks.urls")),
+    path("", include("hygie.assessments.urls")),
+    path("", include("hygie.actions.urls")),
+    path("acteurs/", include("hygie.directory.urls")),
+    path("", include("hygie.dashboards.urls")),
     path("api/v1/", include(("hygie.api_urls", "api"), namespace="api")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Single sign-on: always routed, the views answer 404 while HYGIE_OIDC_ENABLED is off.

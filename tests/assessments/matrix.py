@@ -1,0 +1,3 @@
+"""Permission-matrix routes of the assessments app (see tests/permission_matrix.py)."""
+
+ROUTES: list = []
