@@ -7,4 +7,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Auto-évaluations"
 
     def ready(self):
-        from hygie.assessments import services  # noqa: F401 - connects framework_loaded
+        from hygie.assessments import services  # connects framework_loaded
+        from hygie.core.tasks import register_housekeeping
+
+        register_housekeeping("assessment_reminders", services.send_campaign_reminders)

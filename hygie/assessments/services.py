@@ -365,3 +365,43 @@ def _sync_open_campaigns(sender, framework, created, **kwargs):
 # Reminders --------------------------------------------------------------------------------------
 def unfinished_answers(campaign: Campaign):
     return campaign.answers.exclude(Q(status=Status.DONE) | Q(result=Result.NOT_APPLICABLE))
+
+
+def send_campaign_reminders(today: dt.date | None = None) -> int:
+    """E-mail the owners of unfinished measures on the campaign's reminder days and the day
+    after the deadline. At most one round per campaign and day; returns the e-mails sent."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import translation
+
+    today = today or timezone.localdate()
+    sent = 0
+    campaigns = Campaign.objects.filter(status=CampaignStatus.OPEN).exclude(last_reminder_on=today)
+    for campaign in campaigns.select_related("organisation", "framework", "created_by"):
+        days_left = (campaign.due_on - today).days
+        if days_left not in campaign.reminder_days and days_left != -1:
+            continue
+        people: dict = defaultdict(list)
+        for answer in unfinished_answers(campaign).select_related("node", "owner"):
+            person = answer.owner or campaign.created_by
+            if person is not None and person.is_active and person.email:
+                people[person].append(answer)
+        base = settings.BASE_URL.rstrip("/")
+        for person, answers in people.items():
+            context = {
+                "person": person,
+                "campaign": campaign,
+                "days_left": days_left,
+                "answers": answers[:50],
+                "more": max(0, len(answers) - 50),
+                "link": base + reverse("assessments:campaign", args=[campaign.pk]),
+            }
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = render_to_string("assessments/email/reminder_subject.txt", context)
+                body = render_to_string("assessments/email/reminder.txt", context)
+            EmailMessage(" ".join(subject.split()), body.strip() + "\n", to=[person.email]).send()
+            sent += 1
+        Campaign.objects.filter(pk=campaign.pk).update(last_reminder_on=today)
+    return sent

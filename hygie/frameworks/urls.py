@@ -1,3 +1,11 @@
+from django.urls import path
+
+from hygie.frameworks import views
+
 app_name = "frameworks"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.framework_list, name="list"),
+    path("importer/", views.framework_import, name="import"),
+    path("<int:framework_id>/", views.framework_detail, name="detail"),
+]
