@@ -1,6 +1,6 @@
 """Self-assessment domain logic: campaigns, answers and their history, facts, scores.
 
-Score formula (docs/decisions/0301-assessment-score.md):
+Score formula (docs/decisions/0251-assessment-score.md):
 - each applicable measure counts compliant = 1, partially compliant = ½, non-compliant = 0;
 - "not applicable" measures are left out entirely, and so are measures not assessed yet (the
   campaign's *progress* says how many are assessed);
