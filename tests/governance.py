@@ -48,3 +48,39 @@ def campaign(
 
 
 __all__ = ["MINI", "Result", "campaign", "mini_framework"]
+
+
+def generated_library(
+    measures: int, *, themes: int = 10, slug: str = "generated", version: int = 1
+) -> bytes:
+    """A CISO-format library with `measures` assessable measures spread over `themes` themes."""
+    lines = [
+        f"urn: urn:hygie-tests:risk:library:{slug}",
+        f"name: Référentiel généré {slug}",
+        f"version: {version}",
+        "objects:",
+        "  framework:",
+        f"    urn: urn:hygie-tests:risk:framework:{slug}",
+        f"    ref_id: {slug.upper()}",
+        f"    name: Référentiel généré {slug}",
+        "    requirement_nodes:",
+    ]
+    for theme in range(themes):
+        lines += [
+            f"    - urn: urn:hygie-tests:risk:req_node:{slug}:t{theme}",
+            "      assessable: false",
+            "      depth: 1",
+            f"      ref_id: T{theme}",
+            f"      name: Thème {theme}",
+        ]
+        for index in range(theme, measures, themes):
+            lines += [
+                f"    - urn: urn:hygie-tests:risk:req_node:{slug}:m{index}",
+                "      assessable: true",
+                "      depth: 2",
+                f"      parent_urn: urn:hygie-tests:risk:req_node:{slug}:t{theme}",
+                f"      ref_id: M{index:03d}",
+                f"      name: Mesure {index}",
+                f"      weight: {3 if index % 5 == 0 else 1}",
+            ]
+    return ("\n".join(lines) + "\n").encode()

@@ -31,6 +31,7 @@ from hygie.assessments.models import (
 )
 from hygie.core.audit import record_event
 from hygie.core.visibility import get_for_action_or_refuse, get_visible_or_404
+from hygie.frameworks.services import EVIDENCE_SOURCES
 from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import CHANGE, MANAGE, VIEW
 from hygie.orgs.services import can
@@ -230,6 +231,9 @@ def answer_detail(request, campaign_id: int, answer_id: int):
             "node": campaign.organisation,
             "answer": answer,
             "measure": answer.node,
+            "source_labels": [
+                EVIDENCE_SOURCES.get(key, key) for key in answer.node.evidence_sources
+            ],
             "form": form,
             "evidence_form": EvidenceForm(),
             "review_form": ReviewForm(),

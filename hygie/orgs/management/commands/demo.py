@@ -27,6 +27,13 @@ class Command(BaseCommand):
             result = load_demo(progress=lambda done, total: bar.update(done - bar.n))
         if not result["created"]:
             self.stdout.write("Données de démonstration déjà présentes.")
+        else:
+            from hygie.assessments.demo import load_assessment_demo
+            from hygie.orgs.models import Organisation
+
+            ght = Organisation.objects.get(code="GHT-DEMO-HDF")
+            campaigns = load_assessment_demo(ght)
+            self.stdout.write(f"{campaigns} campagnes d'auto-évaluation de démonstration.")
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Hygie (démonstration) : {host}/"))
