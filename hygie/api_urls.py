@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from hygie.assessments import api as assessments_api
 from hygie.core.api_docs import ApiDocsView
 from hygie.orgs import api as orgs_api
 
@@ -14,6 +15,9 @@ router.include_format_suffixes = False
 router.register("organisations", orgs_api.OrganisationViewSet, basename="organisation")
 router.register("staff", orgs_api.StaffMemberViewSet, basename="staff")
 router.register("memberships", orgs_api.MembershipViewSet, basename="membership")
+router.register("frameworks", assessments_api.FrameworkViewSet, basename="framework")
+router.register("campaigns", assessments_api.CampaignViewSet, basename="campaign")
+router.register("answers", assessments_api.AnswerViewSet, basename="answer")
 
 urlpatterns = [
     path("me/", orgs_api.me, name="me"),

@@ -14,9 +14,11 @@ from tests.permission_matrix import (
     NOT_FOUND,
     OK,
     REDIRECT,
+    UNAUTHORIZED,
     Call,
     Route,
     hides,
+    result_ids,
     shows,
     then,
 )
@@ -240,3 +242,102 @@ ROUTES = [
         ],
     ),
 ]
+
+
+def answer_ids(w):
+    return list(campaign_a(w).answers.values_list("pk", flat=True))
+
+
+def _plant_b(w):
+    campaign_a(w)
+    w.campaign_b = campaign(w.est_b1, name="Campagne CH B1")
+
+
+API_ROUTES = [
+    Route(
+        "api:framework-list",
+        url=lambda w: (mini_framework(), reverse("api:framework-list"))[1],
+        api=True,
+        calls=[
+            Call(
+                "get",
+                anonymous=UNAUTHORIZED,
+                outsider=OK,
+                reader=OK,
+                editor=OK.but(shows(lambda w: ["MINI"])),
+                analyst=OK,
+            )
+        ],
+    ),
+    Route(
+        "api:framework-detail",
+        url=lambda w: reverse("api:framework-detail", args=[mini_framework().pk]),
+        api=True,
+        calls=[Call("get", anonymous=UNAUTHORIZED, outsider=OK, reader=OK, editor=OK, analyst=OK)],
+    ),
+    Route(
+        "api:campaign-list",
+        url=lambda w: reverse("api:campaign-list"),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                setup=_plant_b,
+                anonymous=UNAUTHORIZED,
+                outsider=OK.but(result_ids(lambda w: [w.campaign_b.pk])),
+                reader=OK.but(result_ids(lambda w: [w.campaign_a.pk])),
+                editor=OK.but(result_ids(lambda w: [w.campaign_a.pk])),
+                analyst=OK.but(result_ids(lambda w: [])),
+            )
+        ],
+    ),
+    Route(
+        "api:campaign-detail",
+        url=lambda w: reverse("api:campaign-detail", args=[campaign_a(w).pk]),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                anonymous=UNAUTHORIZED,
+                outsider=NOT_FOUND,
+                reader=OK,
+                editor=OK,
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "api:answer-list",
+        url=lambda w: reverse("api:answer-list"),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                setup=_plant_b,
+                anonymous=UNAUTHORIZED,
+                outsider=OK.but(
+                    result_ids(lambda w: w.campaign_b.answers.values_list("pk", flat=True))
+                ),
+                reader=OK.but(result_ids(answer_ids)),
+                editor=OK.but(result_ids(answer_ids)),
+                analyst=OK.but(result_ids(lambda w: [])),
+            )
+        ],
+    ),
+    Route(
+        "api:answer-detail",
+        url=lambda w: reverse("api:answer-detail", args=[answer_a(w).pk]),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                anonymous=UNAUTHORIZED,
+                outsider=NOT_FOUND,
+                reader=OK,
+                editor=OK,
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+]
+ROUTES += API_ROUTES
