@@ -106,7 +106,7 @@ def export_rows(actors: Iterable[Actor]) -> Iterator[str]:
             actor.website,
             actor.email,
             actor.phone,
-            f"{LIST_SEPARATOR} ".join(region.name for region in actor.regions.all()),
+            f"{LIST_SEPARATOR} ".join(sorted(region.name for region in actor.regions.all())),
             f"{LIST_SEPARATOR} ".join(actor.competence_labels()),
             f"{LIST_SEPARATOR} ".join(actor.qualifications),
             actor.last_verified_on.strftime("%d/%m/%Y") if actor.last_verified_on else "",
