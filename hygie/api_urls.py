@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from hygie.core.api_docs import ApiDocsView
+from hygie.directory import api as directory_api
 from hygie.orgs import api as orgs_api
 
 router = DefaultRouter()
@@ -14,6 +15,7 @@ router.include_format_suffixes = False
 router.register("organisations", orgs_api.OrganisationViewSet, basename="organisation")
 router.register("staff", orgs_api.StaffMemberViewSet, basename="staff")
 router.register("memberships", orgs_api.MembershipViewSet, basename="membership")
+router.register("actors", directory_api.ActorViewSet, basename="actor")
 
 urlpatterns = [
     path("me/", orgs_api.me, name="me"),

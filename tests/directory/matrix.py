@@ -18,9 +18,11 @@ from tests.permission_matrix import (
     NOT_FOUND,
     OK,
     REDIRECT,
+    UNAUTHORIZED,
     Call,
     Route,
     hides,
+    result_ids,
     shows,
     then,
 )
@@ -294,6 +296,57 @@ ROUTES = [
                 reader=REFUSED.but(then(kept, "a reader deleted an entry")),
                 editor=REDIRECT.but(then(deleted, "the RSSI could not delete")),
                 analyst=NOT_FOUND.but(then(kept, "an analyst deleted an entry")),
+            ),
+        ],
+    ),
+]
+
+
+def visible_ids(*entries):
+    return lambda w: (
+        [e(w).pk for e in entries]
+        + list(Actor.objects.filter(seed_key__gt="").values_list("pk", flat=True))
+    )
+
+
+ROUTES += [
+    Route(
+        "api:actor-list",
+        url=url("api:actor-list"),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                setup=plant,
+                anonymous=UNAUTHORIZED,
+                outsider=OK.but(result_ids(visible_ids(entry_b, reference))),
+                reader=OK.but(result_ids(visible_ids(entry_a, reference))),
+                editor=OK.but(result_ids(visible_ids(entry_a, reference))),
+                analyst=OK.but(result_ids(visible_ids(reference))),
+            )
+        ],
+    ),
+    Route(
+        "api:actor-detail",
+        url=url("api:actor-detail", entry_a),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                anonymous=UNAUTHORIZED,
+                outsider=NOT_FOUND,
+                reader=OK,
+                editor=OK,
+                analyst=NOT_FOUND,
+            ),
+            Call(
+                "get",
+                url=url("api:actor-detail", reference),
+                anonymous=UNAUTHORIZED,
+                outsider=OK,
+                reader=OK,
+                editor=OK,
+                analyst=OK,
             ),
         ],
     ),
