@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from hygie.assessments import api as assessments_api
 from hygie.core.api_docs import ApiDocsView
+from hygie.directory import api as directory_api
 from hygie.orgs import api as orgs_api
 
 router = DefaultRouter()
@@ -18,6 +19,7 @@ router.register("memberships", orgs_api.MembershipViewSet, basename="membership"
 router.register("frameworks", assessments_api.FrameworkViewSet, basename="framework")
 router.register("campaigns", assessments_api.CampaignViewSet, basename="campaign")
 router.register("answers", assessments_api.AnswerViewSet, basename="answer")
+router.register("actors", directory_api.ActorViewSet, basename="actor")
 
 urlpatterns = [
     path("me/", orgs_api.me, name="me"),
