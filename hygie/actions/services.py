@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from hygie.actions.models import (
@@ -225,12 +225,9 @@ def pool_candidates(ght: Organisation, node=None):
     """Open GHT-level items a line may join (the one on the same measure first)."""
     items = ActionItem.objects.filter(organisation=ght).exclude(status__in=CLOSED_STATUSES)
     if node is not None:
-        items = items.order_by(
-            # Same measure first, then by due date.
-            ~Q(node=node),
-            "due_on",
-            "pk",
-        )
+        # Same measure first, then by due date.
+        same = Case(When(node=node, then=Value(0)), default=Value(1), output_field=IntegerField())
+        items = items.annotate(same_measure=same).order_by("same_measure", "due_on", "pk")
     return items
 
 
