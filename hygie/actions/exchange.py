@@ -152,20 +152,21 @@ def _text_safe(value):
 
 
 # PDF export -------------------------------------------------------------------------------------
+# (header, width in points): 822 points of landscape A4 between the margins.
 PDF_COLUMNS = [
-    (ID, 11),
-    (MEASURE, 32),
-    (TITLE, 48),
-    (OWNER, 26),
-    (PRIORITY, 15),
-    (EFFORT, 15),
-    (COST, 14),
-    (FUNDING, 18),
-    (DUE, 15),
-    (STATUS, 15),
-    (PROGRESS, 12),
-    (EXPERT, 22),
-    (POOLING, 34),
+    (ID, 24),
+    (MEASURE, 80),
+    (TITLE, 120),
+    (OWNER, 85),
+    (PRIORITY, 48),
+    (EFFORT, 48),
+    (COST, 44),
+    (FUNDING, 58),
+    (DUE, 50),
+    (STATUS, 46),
+    (PROGRESS, 50),
+    (EXPERT, 70),
+    (POOLING, 99),
 ]
 
 
@@ -203,6 +204,8 @@ def export_pdf(organisation: Organisation, lines: list[PlanLine]) -> bytes:
             value = values[index[name]]
             if isinstance(value, dt.date):
                 value = value.strftime("%d/%m/%Y")
+            elif isinstance(value, Decimal):
+                value = f"{value:,.2f} €".replace(",", "\xa0").replace(".", ",")
             elif name == PROGRESS:
                 value = f"{value} %"
             elif value is None:
@@ -218,6 +221,8 @@ def export_pdf(organisation: Organisation, lines: list[PlanLine]) -> bytes:
             [
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1F5F8B")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#B0BEC5")),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F3F6F8")]),
             ]
