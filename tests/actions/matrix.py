@@ -71,15 +71,25 @@ def _upload(w):
 
 def _private(**overrides):
     """Nominative page: GHT A's readers see it, the outsider and the analyst do not."""
-    outcomes = dict(anonymous=LOGIN, outsider=NOT_FOUND, reader=OK, editor=OK, analyst=NOT_FOUND)
+    outcomes = {
+        "anonymous": LOGIN,
+        "outsider": NOT_FOUND,
+        "reader": OK,
+        "editor": OK,
+        "analyst": NOT_FOUND,
+    }
     outcomes.update(overrides)
     return outcomes
 
 
 def _write(editor=REDIRECT, **overrides):
-    outcomes = dict(
-        anonymous=LOGIN, outsider=NOT_FOUND, reader=FORBIDDEN, editor=editor, analyst=NOT_FOUND
-    )
+    outcomes = {
+        "anonymous": LOGIN,
+        "outsider": NOT_FOUND,
+        "reader": FORBIDDEN,
+        "editor": editor,
+        "analyst": NOT_FOUND,
+    }
     outcomes.update(overrides)
     return outcomes
 
