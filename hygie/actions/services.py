@@ -22,9 +22,9 @@ from hygie.actions.models import (
 )
 from hygie.assessments.models import Answer, Campaign, Result
 from hygie.core.audit import record_event
-from hygie.core.visibility import scopes_for
 from hygie.orgs.models import Kind, Membership, Organisation
 from hygie.orgs.roles import VIEW, actions_for
+from hygie.orgs.services import can  # noqa: F401 (re-exported for the views)
 
 # Results that make a gap, and how much each adds to the measure's weight (see priority_for).
 GAP_SEVERITY = {Result.NON_COMPLIANT: 1, Result.PARTIAL: 0, Result.NOT_ASSESSED: 0}
@@ -405,10 +405,3 @@ def coherence(ght: Organisation, today: dt.date | None = None):
             cells.append(cell)
         rows.append(CoherenceRow(member, cells))
     return actions, rows
-
-
-def can(user, action: str, organisation: Organisation) -> bool:
-    from hygie.core.visibility import ALL
-
-    scopes = scopes_for(user, action)
-    return scopes is ALL or any(organisation.path.startswith(path) for path in scopes)
