@@ -98,6 +98,16 @@ class ActionItem(models.Model):
     )
     # Where the item came from: "gap" (generated), "manual", "import", "exercise", "audit"...
     origin = models.CharField(max_length=20, default="manual")
+    # An establishment's item carried on by its GHT: the GHT-level item it was pooled into.
+    # The establishment then follows its share (ActionMember) instead of this line.
+    pooled_into = models.ForeignKey(
+        "self",
+        verbose_name=_("mutualisée dans"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pooled_from",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +118,13 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+
+CLOSED_STATUSES = (ActionStatus.DONE, ActionStatus.CANCELLED)
 
 
 class ActionMemberQuerySet(VisibleQuerySet):
