@@ -108,21 +108,11 @@ def region_of(organisation: Organisation) -> Organisation | None:
 
 
 def experts_for(user, organisation: Organisation):
-    """Directory entries a person may link: visible to them and serving the organisation's region."""
-    from hygie.directory import services as directory
+    """Directory entries a person may link: those serving the organisation's region first, then
+    national ones (the directory's own search)."""
+    from hygie.directory.services import search_actors
 
-    search = getattr(directory, "search_actors", None)
-    region = region_of(organisation)
-    if search is not None:
-        try:
-            return search(user, region=region)
-        except TypeError:
-            pass
-    actors = directory.actors_visible_to(user)
-    if region is not None:
-        # No region listed means national coverage.
-        actors = actors.filter(Q(regions__isnull=True) | Q(regions=region)).distinct()
-    return actors.order_by("name")
+    return search_actors(user, region=organisation)
 
 
 # Generation from gaps ---------------------------------------------------------------------------
