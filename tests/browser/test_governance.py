@@ -6,10 +6,15 @@ only aggregates and cannot open an establishment's answers.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import openpyxl
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from hygie.actions.models import ActionItem
 from hygie.assessments.demo import load_assessment_demo
 from hygie.assessments.models import Answer, Campaign, CampaignStatus, Evidence, Result
 from hygie.orgs.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
@@ -87,6 +92,36 @@ def test_the_rssi_assesses_with_evidence_and_the_analyst_sees_aggregates_only(pa
     assert second_url.endswith(reverse("assessments:answer", args=[campaign.pk, ordered[1].pk]))
     # The history keeps both states of the second answer.
     expect(page.get_by_test_id("answer-history")).to_contain_text("Non conforme")
+
+    # The action plan, generated from the gaps of the campaign.
+    page.get_by_test_id("nav-action-plan").click()
+    page.get_by_test_id("generate-form").get_by_role(
+        "button", name="Générer depuis les écarts"
+    ).click()
+    gaps = campaign.answers.filter(result__in=[Result.NON_COMPLIANT, Result.PARTIAL]).count()
+    expect(page.get_by_test_id("plan-line")).to_have_count(gaps)
+    item = ActionItem.objects.filter(organisation=chu, node=ordered[1].node).get()
+
+    # Pool the second measure's action with a sibling establishment of the GHT.
+    page.locator(f"a[href='{reverse('actions:pool', args=[item.pk])}']").click()
+    page.get_by_label("CH de Marquise").check()
+    page.get_by_role("button", name="Mutualiser").click()
+    pooled = ActionItem.objects.get(organisation=demo, members__member=chu, node=ordered[1].node)
+    assert set(pooled.members.values_list("member__short_name", flat=True)) == {
+        "CHU de Valmont",
+        "CH de Marquise",
+    }
+    page.goto(reverse("actions:plan", args=[chu.pk]))
+    expect(page.locator("[data-testid=plan-line]", has_text="mutualisée")).to_have_count(1)
+
+    # Export the GHT's plan in the canevas layout: the pooled action with each member's share.
+    page.goto(reverse("actions:plan", args=[demo.pk]))
+    with page.expect_download() as download:
+        page.get_by_test_id("plan-export-xlsx").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    cells = [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert pooled.title in cells
+    assert any("Marquise" in cell for cell in cells) and any("Valmont" in cell for cell in cells)
 
     # A regional analyst: no way into an establishment's answers.
     page.context.clear_cookies()
