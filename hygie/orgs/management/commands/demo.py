@@ -33,7 +33,12 @@ class Command(BaseCommand):
 
             ght = Organisation.objects.get(code="GHT-DEMO-HDF")
             campaigns = load_assessment_demo(ght)
-            self.stdout.write(f"{campaigns} campagnes d'auto-évaluation de démonstration.")
+            from hygie.actions.demo import load_action_demo
+
+            actions = load_action_demo(ght)
+            self.stdout.write(
+                f"{campaigns} campagnes d'auto-évaluation et {actions} actions de démonstration."
+            )
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Hygie (démonstration) : {host}/"))
