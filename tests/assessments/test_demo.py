@@ -23,7 +23,10 @@ def test_demo_campaigns_show_progress_between_years_and_feed_the_plan():
     closed = Campaign.objects.get(organisation=chu, status=CampaignStatus.CLOSED)
     current = Campaign.objects.get(organisation=chu, status=CampaignStatus.OPEN)
     assert current.baseline == closed
-    assert closed.progress == 100 and 0 < current.progress < 100
+    assert closed.progress == 100
+    # The 2026 campaign started from 2025's answers and is being revised: work in progress, better.
+    assert current.answers.exclude(status="done").exists()
+    assert current.score > closed.score
     assert closed.score is not None and current.theme_scores.exists()
     assert load_action_demo(ght) > 0
     pooled = ActionItem.objects.get(organisation=ght)
