@@ -49,6 +49,9 @@ class Framework(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # Loaded by `migrate` on every installation: not a sign that an install is in use (backup).
+    INSTALL_SEED_ROWS = {"origin": Origin.BUILTIN}
+
     class Meta:
         ordering = ["name"]
 
@@ -87,6 +90,8 @@ class RequirementNode(models.Model):
     evidence_sources = models.JSONField(default=list, blank=True)
     questions = models.JSONField(default=dict, blank=True)
     translations = models.JSONField(default=dict, blank=True)
+
+    INSTALL_SEED_ROWS = {"framework__origin": Origin.BUILTIN}
 
     class Meta:
         ordering = ["framework", "order"]

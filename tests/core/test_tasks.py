@@ -87,6 +87,7 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "throttle_buckets": 1,
         "task_results": 1,
         "password_reset_links": 0,  # contributed by the accounts app
+        "assessment_reminders": 0,  # contributed by the assessments app
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
