@@ -232,3 +232,29 @@ def test_pdf_export_is_a_landscape_table_with_the_titles(plan):
     for header in ("Priorité", "Échéance", "Avancement", "Statut", "Mutualisation"):
         assert header in strings
     assert any(s.endswith("500,50 €") for s in strings) and "30/06/2026" in strings
+
+
+def test_an_xml_entity_bomb_in_the_workbook_is_refused_without_expanding(plan):
+    """An .xlsx is zipped XML: entity declarations (the "billion laughs") must never expand."""
+    import zipfile
+
+    content = export(browser(plan.editor), plan.est_a1)
+    source = zipfile.ZipFile(io.BytesIO(content))
+    bombed = io.BytesIO()
+    with zipfile.ZipFile(bombed, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                declaration, _, rest = (
+                    data.partition(b"?>") if data.startswith(b"<?xml") else (b"", b"", data)
+                )
+                data = (
+                    b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
+                    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+                    + rest
+                )
+            target.writestr(entry, data)
+    before = list(ActionItem.objects.order_by("pk").values())
+    body = upload(browser(plan.editor), plan.est_a1, bombed.getvalue()).content.decode()
+    assert "le fichier n&#x27;est pas un classeur XLSX lisible" in body
+    assert list(ActionItem.objects.order_by("pk").values()) == before
