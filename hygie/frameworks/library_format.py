@@ -107,8 +107,11 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, list):
-        # Some libraries write typical evidence or annotations as a list of lines.
-        return "\n".join(_text(item) for item in value)
+        # Some libraries write typical evidence or annotations as a list of lines. Only one
+        # level is read: nested lists (possibly YAML aliases of aliases) are not expanded.
+        return "\n".join(
+            str(item).strip() for item in value[:200] if isinstance(item, str | int | float)
+        )
     return str(value)
 
 
