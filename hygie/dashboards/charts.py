@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import math
 
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 FONT = 'font-family="system-ui, sans-serif"'
 MASKED_FILL = "#d9dde1"
+
+
+def _svg(template: str, *args) -> str:
+    """str.format with every text argument escaped; numbers keep their format codes."""
+    return template.format(*(escape(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 def _short(text: str, length: int = 32) -> str:
@@ -38,7 +43,7 @@ def score_colour(value: float | None) -> str:
 
 def _frame(chart_id: str, title: str, width: int, height: int, body: str) -> SafeString:
     note = _("Les mêmes chiffres figurent dans le tableau qui suit le graphique.")
-    return mark_safe(  # noqa: S308 — every text below went through escape()/format_html
+    return mark_safe(  # noqa: S308 — every text below went through escape()/_svg
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'data-chart="{escape(chart_id)}" {FONT}>'
@@ -66,7 +71,7 @@ def radar(chart_id: str, title: str, labels: list[str], values: list[float | Non
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(count)))
         parts.append(f'<polygon points="{points}" fill="none" stroke="#c8d0d8"/>')
         parts.append(
-            format_html(
+            _svg(
                 '<text x="{}" y="{:.1f}" font-size="11" fill="#5b6670">{}</text>',
                 centre + 3,
                 centre - radius * ring + 12,
@@ -81,7 +86,7 @@ def radar(chart_id: str, title: str, labels: list[str], values: list[float | Non
         lx, ly = point(index, 1.13)
         anchor = "middle" if abs(lx - centre) < 20 else ("start" if lx > centre else "end")
         parts.append(
-            format_html(
+            _svg(
                 '<text x="{:.1f}" y="{:.1f}" font-size="12" text-anchor="{}" fill="#1d2b36">'
                 "<title>{}</title>{} ({})</text>",
                 lx,
@@ -114,7 +119,7 @@ def heatmap(
     for index, column in enumerate(columns):
         x = label_width + cell_w * index + cell_w / 2
         parts.append(
-            format_html(
+            _svg(
                 '<text transform="translate({:.1f},{}) rotate(-40)" font-size="12" '
                 'fill="#1d2b36"><title>{}</title>{}</text>',
                 x,
@@ -127,7 +132,7 @@ def heatmap(
     for row_index, (label, values, masked) in enumerate(rows):
         y = header + cell_h * row_index
         parts.append(
-            format_html(
+            _svg(
                 '<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#1d2b36">'
                 "<title>{}</title>{}</text>",
                 label_width - 8,
@@ -140,7 +145,7 @@ def heatmap(
             x = label_width + cell_w * col_index
             text = masked_label if masked else _number(value)
             parts.append(
-                format_html(
+                _svg(
                     '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#fff"/>'
                     '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#1d2b36">'
                     "{}</text>",
@@ -168,7 +173,7 @@ def bars(
     for index, (label, value, partial) in enumerate(items):
         y = row_h * index + 5
         parts.append(
-            format_html(
+            _svg(
                 '<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#1d2b36">'
                 "<title>{}</title>{}</text>",
                 label_width - 8,
@@ -178,7 +183,7 @@ def bars(
             )
         )
         parts.append(
-            format_html(
+            _svg(
                 '<rect x="{}" y="{}" width="{}" height="18" fill="#eef2f5"/>',
                 label_width,
                 y + 2,
@@ -187,7 +192,7 @@ def bars(
         )
         if value is None:
             parts.append(
-                format_html(
+                _svg(
                     '<text x="{}" y="{}" font-size="11" fill="#5b6670">{}</text>',
                     label_width + 6,
                     y + 15,
@@ -197,7 +202,7 @@ def bars(
             continue
         main = bar_width * value / 100
         parts.append(
-            format_html(
+            _svg(
                 '<rect x="{}" y="{}" width="{:.1f}" height="18" fill="#27ae60"/>',
                 label_width,
                 y + 2,
@@ -206,7 +211,7 @@ def bars(
         )
         if partial:
             parts.append(
-                format_html(
+                _svg(
                     '<rect x="{:.1f}" y="{}" width="{:.1f}" height="18" fill="#f1c40f"/>',
                     label_width + main,
                     y + 2,
@@ -214,7 +219,7 @@ def bars(
                 )
             )
         parts.append(
-            format_html(
+            _svg(
                 '<text x="{}" y="{}" font-size="12" fill="#1d2b36">{} %</text>',
                 label_width + bar_width + 6,
                 y + 15,
@@ -242,7 +247,7 @@ def line(chart_id: str, title: str, points: list[tuple[str, float | None]]) -> S
     for index, (label, value) in enumerate(points):
         x = left + step * index if len(points) > 1 else left + plot_w / 2
         parts.append(
-            format_html(
+            _svg(
                 '<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle" fill="#1d2b36">{}'
                 "</text>",
                 x,
@@ -258,7 +263,7 @@ def line(chart_id: str, title: str, points: list[tuple[str, float | None]]) -> S
         y = top + plot_h * (1 - value / 100)
         segment.append(f"{x:.1f},{y:.1f}")
         parts.append(
-            format_html(
+            _svg(
                 '<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="#1f6f8b"><title>{} : {}</title>'
                 "</circle>",
                 x,
