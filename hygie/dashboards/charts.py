@@ -54,7 +54,7 @@ def _frame(chart_id: str, title: str, width: int, height: int, body: str) -> Saf
 
 def radar(chart_id: str, title: str, labels: list[str], values: list[float | None]) -> SafeString:
     """Scores 0–100 per theme on spokes; a missing value sits at the centre, marked "—"."""
-    size, centre, radius = 520, 260, 170
+    width, height, centre_x, centre, radius = 760, 520, 380, 260, 170
     count = len(labels)
     if count < 3:
         return bars(chart_id, title, list(zip(labels, values, [None] * count, strict=True)))
@@ -63,7 +63,7 @@ def radar(chart_id: str, title: str, labels: list[str], values: list[float | Non
     def point(index: int, fraction: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * index / count
         return (
-            centre + radius * fraction * math.cos(angle),
+            centre_x + radius * fraction * math.cos(angle),
             centre + radius * fraction * math.sin(angle),
         )
 
@@ -73,7 +73,7 @@ def radar(chart_id: str, title: str, labels: list[str], values: list[float | Non
         parts.append(
             _svg(
                 '<text x="{}" y="{:.1f}" font-size="11" fill="#5b6670">{}</text>',
-                centre + 3,
+                centre_x + 3,
                 centre - radius * ring + 12,
                 int(ring * 100),
             )
@@ -81,10 +81,10 @@ def radar(chart_id: str, title: str, labels: list[str], values: list[float | Non
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
         x, y = point(index, 1.0)
         parts.append(
-            f'<line x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}" stroke="#c8d0d8"/>'
+            f'<line x1="{centre_x}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}" stroke="#c8d0d8"/>'
         )
         lx, ly = point(index, 1.13)
-        anchor = "middle" if abs(lx - centre) < 20 else ("start" if lx > centre else "end")
+        anchor = "middle" if abs(lx - centre_x) < 20 else ("start" if lx > centre_x else "end")
         parts.append(
             _svg(
                 '<text x="{:.1f}" y="{:.1f}" font-size="12" text-anchor="{}" fill="#1d2b36">'
@@ -105,7 +105,7 @@ def radar(chart_id: str, title: str, labels: list[str], values: list[float | Non
         f'<polygon points="{shape}" fill="#1f6f8b" fill-opacity="0.3" stroke="#1f6f8b" '
         'stroke-width="2"/>'
     )
-    return _frame(chart_id, title, size, size, "".join(str(p) for p in parts))
+    return _frame(chart_id, title, width, height, "".join(str(p) for p in parts))
 
 
 def heatmap(
@@ -232,7 +232,7 @@ def bars(
 def line(chart_id: str, title: str, points: list[tuple[str, float | None]]) -> SafeString:
     """Mean score per period; masked periods are gaps."""
     left, top, plot_w, plot_h = 40, 15, 560, 200
-    width, height = left + plot_w + 20, top + plot_h + 45
+    width, height = left + plot_w + 45, top + plot_h + 45
     parts = []
     for tick in (0, 25, 50, 75, 100):
         y = top + plot_h * (1 - tick / 100)
