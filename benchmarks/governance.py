@@ -303,6 +303,23 @@ def measure(size: int, runs: int, framework, database: str) -> list[tuple]:
     ):
         median, count = timed(client, f"/organisations/{node.pk}/tableau-de-bord/{query}", runs)
         rows.append((database, size, label, f"{median:.0f} ms", count))
+    # The figures alone (no template, no layout), to tell them from the page around them.
+    from hygie.dashboards.services import build_dashboard
+
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        build_dashboard(national, framework)
+        samples.append((time.perf_counter() - started) * 1000)
+    rows.append(
+        (
+            database,
+            size,
+            "dont calcul des chiffres (national)",
+            f"{statistics.median(samples):.0f} ms",
+            "",
+        )
+    )
     median, count = timed(
         client_for(analyst_fr),
         f"/organisations/{national.pk}/tableau-de-bord/{query}&format=xlsx&chart=adoption",

@@ -45,7 +45,7 @@ def _frame(chart_id: str, title: str, width: int, height: int, body: str) -> Saf
     note = _("Les mêmes chiffres figurent dans le tableau qui suit le graphique.")
     return mark_safe(  # noqa: S308 — every text below went through escape()/_svg
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'data-chart="{escape(chart_id)}" {FONT}>'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(note)}</desc>{body}</svg>'
@@ -113,7 +113,7 @@ def heatmap(
 ) -> SafeString:
     """rows: (label, values per column, masked). Masked rows are grey and say so."""
     label_width, cell_w, cell_h, header = 230, 64, 30, 120
-    width = label_width + cell_w * max(len(columns), 1) + 10
+    width = label_width + cell_w * max(len(columns), 1) + 110  # room for slanted headers
     height = header + cell_h * max(len(rows), 1) + 10
     parts = []
     for index, column in enumerate(columns):

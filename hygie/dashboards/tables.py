@@ -59,11 +59,12 @@ def chart_tables(dash: Dashboard) -> dict[str, Table]:
             _("Score par thème et par établissement")
             if dash.level == "ght"
             else _("Score par thème et par groupe"),
-            [first, _("Établissements"), *(theme.label for theme in dash.themes)],
+            [first, *([] if dash.level == "ght" else [_("Établissements")])]
+            + [theme.label for theme in dash.themes],
             [
                 [
                     row.label,
-                    row.establishments,
+                    *([] if dash.level == "ght" else [row.establishments]),
                     *(masked_text() if row.masked else _value(cell) for cell in row.scores),
                 ]
                 for row in dash.heatmap
