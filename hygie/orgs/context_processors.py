@@ -1,6 +1,6 @@
 from hygie.core.visibility import scopes_for
 from hygie.orgs.roles import MANAGE, VIEW
-from hygie.orgs.services import can, current_organisation, switchable_organisations
+from hygie.orgs.services import can, current_organisation, switcher_organisations
 
 
 def organisation_context(request):
@@ -10,7 +10,7 @@ def organisation_context(request):
     current = current_organisation(request)
     return {
         "current_org": current,
-        "switchable_orgs": switchable_organisations(user).only(
+        "switchable_orgs": switcher_organisations(user, current).only(
             "id", "name", "short_name", "kind", "depth", "path"
         ),
         # The navigation offers only pages the user may open (analysts: no nominative lists).

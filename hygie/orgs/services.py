@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from hygie.core.visibility import ALL, scopes_for
 from hygie.orgs.models import JobFamily, Kind, Organisation, StaffMember
@@ -15,6 +15,40 @@ SWITCHER_KINDS = (Kind.NATIONAL, Kind.REGION, Kind.GHT, Kind.ESTABLISHMENT)
 def switchable_organisations(user):
     """Nodes a user can make current: their membership nodes and everything under them, down to establishments."""
     return Organisation.objects.visible_to(user, AGGREGATE).filter(kind__in=SWITCHER_KINDS)
+
+
+SWITCHER_CHILDREN_LIMIT = 200
+
+
+def switcher_organisations(user, current: Organisation | None):
+    """The short list the header's organisation menu offers: where the user holds roles, the
+    current node's visible ancestors, the current node and its children. A national user is not
+    handed every establishment of the country in each page; deeper nodes are reached by
+    drilling down from a dashboard."""
+    scopes = scopes_for(user, AGGREGATE)
+    if not scopes:
+        return Organisation.objects.none()
+    roots = (
+        list(Organisation.objects.filter(parent__isnull=True).values_list("path", flat=True))
+        if scopes is ALL
+        else list(scopes)
+    )
+    paths = set(roots)
+    ids = set()
+    if current is not None:
+        ids.add(current.pk)
+        ids.update(current.ancestor_ids())
+        ids.update(
+            Organisation.objects.filter(parent=current, kind__in=SWITCHER_KINDS)
+            .order_by("name")
+            .values_list("pk", flat=True)[:SWITCHER_CHILDREN_LIMIT]
+        )
+    return (
+        Organisation.objects.visible_to(user, AGGREGATE)
+        .filter(kind__in=SWITCHER_KINDS)
+        .filter(Q(pk__in=ids) | Q(path__in=paths))
+        .order_by("path")
+    )
 
 
 def default_organisation(user) -> Organisation | None:
