@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncQuarter, TruncYear
@@ -373,6 +373,9 @@ def build_dashboard(
                 )
             )
 
+    if not dash.nominative:
+        dash.heatmap = complementary_suppression(dash.heatmap)
+
     # 6. Adoption of the priority measures.
     priority = [measure for measure in measures if measure.weight >= PRIORITY_WEIGHT]
     dash.priority_only = bool(priority)
@@ -499,6 +502,25 @@ def _aggregate_groups(dash, establishments, campaigns, group_of, group_order, la
         if category in by_category:
             count, score, lagging = by_category[category]
             dash.categories.append(_group_row(str(label), count, score, lagging))
+    dash.groups = complementary_suppression(dash.groups)
+    dash.categories = complementary_suppression(dash.categories)
+
+
+def complementary_suppression(rows: list) -> list:
+    """When exactly one row of a level is masked, mask the next smallest one as well: otherwise
+    the masked row's figures follow from the level's total minus the rows shown."""
+    masked = [row for row in rows if row.masked]
+    shown = [row for row in rows if not row.masked]
+    if len(masked) != 1 or not shown:
+        return rows
+    smallest = min(shown, key=lambda row: row.establishments)
+    return [_masked_copy(row) if row is smallest else row for row in rows]
+
+
+def _masked_copy(row):
+    if isinstance(row, GroupRow):
+        return replace(row, assessed=0, score=Cell(masked=True), lagging=0, masked=True)
+    return replace(row, scores=[Cell(masked=True) for _cell in row.scores], masked=True)
 
 
 def _group_row(label, count, score, lagging) -> GroupRow:

@@ -96,12 +96,13 @@ def test_region_is_aggregate_with_groups_under_five_masked(world):
         "Établissements hors GHT": (True, None, 0),
     }
     categories = {row.label: (row.establishments, row.score.value) for row in dash.categories}
+    # The CHU alone is masked; the CH group would give it away (level mean minus the CHs'), so
+    # it is masked too (complementary suppression).
     assert categories == {
         "Centre hospitalier universitaire": (1, None),
-        "Centre hospitalier": (7, 76.4),
+        "Centre hospitalier": (7, None),
     }
-    # CH A2 (below the mean) and the clinic (never assessed) lag; only counts leave the level.
-    assert [row.lagging for row in dash.categories if not row.masked] == [2]
+    assert all(row.masked and row.lagging == 0 for row in dash.categories)
     assert dash.lagging == []
     # A quarter with fewer than five establishments assessed is masked too.
     assert [(p.label, p.score.masked, p.score.value) for p in dash.trend] == [
@@ -120,7 +121,8 @@ def test_national_groups_by_region(world):
 
     groups = {row.label: (row.establishments, row.masked) for row in dash.groups}
     region_a, region_b = world.region_a.name, world.region_b.name
-    assert groups[region_a] == (8, False) and groups[region_b] == (1, True)
+    # Region B alone would be masked; region A is masked with it, else B = national − A.
+    assert groups[region_a] == (8, True) and groups[region_b] == (1, True)
     assert dash.establishment_count == 9 and dash.assessed_count == 8
 
 
@@ -158,3 +160,20 @@ def test_query_count_does_not_grow_with_establishments(world, level, django_asse
     with django_assert_num_queries(len(small)):
         large_dash = build_dashboard(node, framework, today=TODAY)
     assert large_dash.establishment_count == small_dash.establishment_count + 6
+
+
+def test_complementary_suppression_masks_the_next_smallest_group_only_when_one_is_masked():
+    from hygie.dashboards.services import Cell, GroupRow, complementary_suppression
+
+    def row(label, count, masked=False):
+        score = Cell(masked=True) if masked else Cell()
+        return GroupRow(label, count, 0 if masked else count, score, 0 if masked else 1, masked)
+
+    rows = [row("GHT 1", 3, masked=True), row("GHT 2", 12), row("GHT 3", 7)]
+    result = {r.label: r.masked for r in complementary_suppression(rows)}
+    assert result == {"GHT 1": True, "GHT 2": False, "GHT 3": True}
+    # Two masked rows already protect each other; none masked needs nothing.
+    two = [row("a", 3, masked=True), row("b", 4, masked=True), row("c", 9)]
+    assert [r.masked for r in complementary_suppression(two)] == [True, True, False]
+    none = [row("a", 6), row("b", 9)]
+    assert [r.masked for r in complementary_suppression(none)] == [False, False]
