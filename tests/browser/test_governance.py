@@ -126,6 +126,13 @@ def test_the_rssi_assesses_with_evidence_and_the_analyst_sees_aggregates_only(pa
     # A regional analyst: no way into an establishment's answers.
     page.context.clear_cookies()
     demo_log_in(page, "analyste-region")
+    page.get_by_test_id("nav-consolidated").click()
+    expect(page.get_by_test_id("establishment-count")).to_have_text("5")
+    expect(page.get_by_test_id("mean-score")).to_contain_text("%")
+    expect(page.get_by_test_id("aggregate-note")).to_be_visible()
+    content = page.locator("main").inner_text()
+    for name in ("CHU de Valmont", "CH de Marquise", "CH de Hautbois", "EHPAD Les Tilleuls"):
+        assert name not in content
     response = page.goto(reverse("assessments:campaign", args=[campaign.pk]))
     assert response.status == 404
     response = page.goto(reverse("assessments:answer", args=[campaign.pk, ordered[1].pk]))
