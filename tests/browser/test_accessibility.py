@@ -78,6 +78,38 @@ def test_main_pages_have_no_serious_violation(axe_page, world):
     assert not found, "\n".join(found)
 
 
+def test_governance_pages_have_no_serious_violation(axe_page, world):
+    from hygie.actions.services import generate_from_gaps
+    from hygie.assessments.models import Result
+    from tests.governance import campaign
+
+    assessed = campaign(
+        world.est_a1, results={"GOV.1": Result.NON_COMPLIANT, "TECH.1": Result.PARTIAL}
+    )
+    campaign(world.est_a2, results={"GOV.1": Result.COMPLIANT})
+    generate_from_gaps(assessed, world.editor)
+    answer = assessed.answers.order_by("node__order").first()
+    page = axe_page
+    log_in_with_totp(page, world.editor)
+    found = []
+    for url in (
+        "/referentiels/",
+        f"/referentiels/{assessed.framework_id}/",
+        f"/organisations/{world.est_a1.pk}/auto-evaluations/",
+        f"/organisations/{world.est_a1.pk}/auto-evaluations/nouvelle/",
+        f"/campagnes/{assessed.pk}/",
+        f"/campagnes/{assessed.pk}/mesures/{answer.pk}/",
+        f"/organisations/{world.est_a1.pk}/plan-action/",
+        f"/organisations/{world.est_a1.pk}/plan-action/calendrier/",
+        f"/organisations/{world.ght_a.pk}/plan-action/coherence-ght/",
+        f"/organisations/{world.ght_a.pk}/tableau-de-bord/",
+        "/acteurs/",
+    ):
+        assert page.goto(url).status == 200, url
+        found += violations(page)
+    assert not found, "\n".join(found)
+
+
 def test_the_check_itself_catches_an_unlabelled_field(axe_page, world):
     """Guard against a silently broken harness: strip the login form's labels, axe must object."""
     page = axe_page
