@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,6 +28,8 @@ from hygie.assessments.models import (
     CampaignStatus,
     Evidence,
     Result,
+    Review,
+    Status,
     ThemeScore,
 )
 from hygie.core.audit import record_event
@@ -138,7 +141,14 @@ def campaign_detail(request, campaign_id: int):
     form = AnswerFilterForm(request.GET or None, themes=[row.theme for row in themes])
     answers = (
         campaign.answers.select_related("node", "owner")
-        .annotate(evidence_count=Count("evidence"))
+        .defer(
+            "node__annotation",
+            "node__typical_evidence",
+            "node__questions",
+            "node__translations",
+            "node__implementation_groups",
+            "node__evidence_sources",
+        )
         .order_by("node__order")
     )
     if form.is_valid():
@@ -149,6 +159,7 @@ def campaign_detail(request, campaign_id: int):
             answers = answers.filter(result=data["result"])
         if data.get("status"):
             answers = answers.filter(status=data["status"])
+    answers = _with_row_labels(list(answers), campaign)
     return render(
         request,
         "assessments/campaign_detail.html",
@@ -163,6 +174,37 @@ def campaign_detail(request, campaign_id: int):
             "can_manage": can(request.user, MANAGE, campaign.organisation),
         },
     )
+
+
+def _with_row_labels(answers: list[Answer], campaign: Campaign) -> list[Answer]:
+    """Labels and links of the measure table, computed once per choice rather than per row:
+    a 200-measure page otherwise spends most of its time translating the same few labels."""
+    labels = {
+        "status": dict(Status.choices),
+        "result": dict(Result.choices),
+        "review": dict(Review.choices),
+    }
+    labels = {
+        field: {key: str(text) for key, text in choices.items()}
+        for field, choices in labels.items()
+    }
+    evidence_counts = dict(
+        Evidence.objects.filter(answer__campaign=campaign)
+        .values_list("answer_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    placeholder = 2_147_483_647
+    link = reverse("assessments:answer", args=[campaign.pk, placeholder]).replace(
+        str(placeholder), "{}"
+    )
+    for answer in answers:
+        answer.status_label = labels["status"][answer.status]
+        answer.result_label = labels["result"][answer.result]
+        answer.review_label = labels["review"][answer.review]
+        answer.link = link.format(answer.pk)
+        answer.evidence_count = evidence_counts.get(answer.pk, 0)
+    return answers
 
 
 @login_required
