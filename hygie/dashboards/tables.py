@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from hygie.core.exports import safe_cell
 from hygie.dashboards.services import Cell, Dashboard, masked_text
-from hygie.orgs.staff_csv import safe_cell
 
 
 @dataclass

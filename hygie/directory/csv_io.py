@@ -21,9 +21,9 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hygie.core.exports import safe_cell
 from hygie.directory.models import Actor, ActorKind, Competence, Qualification
 from hygie.orgs.models import Kind, Organisation
-from hygie.orgs.staff_csv import safe_cell
 from hygie.orgs.staff_import import decode, detect_delimiter
 from hygie.orgs.staff_sync import normalise_key, parse_date
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from hygie.core.exports import safe_cell
 from hygie.orgs.models import JobFamily, StaffMember
 from hygie.orgs.staff_import import COLUMN_LABELS
 
@@ -24,14 +25,6 @@ FIELDS = [
 ]
 HEADER = ["établissement", "FINESS", *(COLUMN_LABELS[name] for name in FIELDS), "en poste"]
 # A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 # Plain tuples, not model instances: an export of 100,000 people stays a few seconds.
 COLUMNS = (
     "establishment__name",
