@@ -478,24 +478,6 @@ def import_xlsx(
     return report
 
 
-ITEM_FIELDS = (
-    "node",
-    "title",
-    "description",
-    "owner",
-    "priority",
-    "effort",
-    "cost",
-    "funding",
-    "starts_on",
-    "due_on",
-    "status",
-    "progress",
-    "needs_expert",
-    "expert",
-)
-
-
 @dataclass
 class _Change:
     target: object

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from hygie.actions import services
-from hygie.actions.models import ActionItem, ActionMember, ActionStatus, Priority
+from hygie.actions.models import ITEM_FIELDS, ActionItem, ActionMember, ActionStatus, Priority
 from hygie.assessments.models import Campaign
 from hygie.frameworks.models import RequirementNode
 from hygie.orgs.models import Kind, Organisation
@@ -54,22 +54,7 @@ class GenerateForm(forms.Form):
 class ActionItemForm(forms.ModelForm):
     class Meta:
         model = ActionItem
-        fields = [
-            "node",
-            "title",
-            "description",
-            "owner",
-            "priority",
-            "effort",
-            "cost",
-            "funding",
-            "starts_on",
-            "due_on",
-            "status",
-            "progress",
-            "needs_expert",
-            "expert",
-        ]
+        fields = list(ITEM_FIELDS)
         widgets = {
             "starts_on": DateInput(),
             "due_on": DateInput(),

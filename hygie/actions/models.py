@@ -38,6 +38,25 @@ class ActionStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Abandonnée")
 
 
+# The canevas columns a person edits, in the form and in the spreadsheet alike.
+ITEM_FIELDS = (
+    "node",
+    "title",
+    "description",
+    "owner",
+    "priority",
+    "effort",
+    "cost",
+    "funding",
+    "starts_on",
+    "due_on",
+    "status",
+    "progress",
+    "needs_expert",
+    "expert",
+)
+
+
 class ActionQuerySet(VisibleQuerySet):
     org_lookup = "organisation"
 

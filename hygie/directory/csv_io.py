@@ -21,10 +21,10 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from hygie.core.csv_input import decode, detect_delimiter, read_records
 from hygie.core.exports import safe_cell
 from hygie.directory.models import Actor, ActorKind, Competence, Qualification
 from hygie.orgs.models import Kind, Organisation
-from hygie.orgs.staff_import import decode, detect_delimiter
 from hygie.orgs.staff_sync import normalise_key, parse_date
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -291,21 +291,9 @@ class _Parser:
 
 
 def _read(text: str, delimiter: str, report: ImportReport) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    previous_end = 0
-    try:
-        for cells in reader:
-            line = previous_end + 1
-            previous_end = reader.line_num
-            if any(cell.strip() for cell in cells):
-                rows.append((line, cells))
-    except csv.Error as exc:
-        report.add(
-            previous_end + 1,
-            None,
-            _("ligne illisible (%(e)s) : vérifiez les guillemets") % {"e": exc},
-        )
+    rows, unreadable = read_records(text, delimiter)
+    if unreadable:
+        report.add(unreadable[0], None, unreadable[1])
     return rows
 
 

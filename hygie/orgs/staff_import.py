@@ -10,9 +10,6 @@ the people it recognises (by matricule, else by e-mail) and never duplicates the
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hygie.core.audit import record_event
+from hygie.core.csv_input import decode, detect_delimiter, read_records
 from hygie.orgs.models import Organisation, StaffSource
 from hygie.orgs.staff_sync import (
     MAX_LENGTHS,
@@ -129,50 +127,11 @@ class ImportReport:
         }
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The file's text and the encoding it was read with; ValueError when none fits."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "UTF-16"
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        raise ValueError(
-            _("encodage non reconnu : enregistrez le fichier en CSV UTF-8 ou Windows-1252")
-        ) from None
-
-
-def detect_delimiter(text: str) -> str:
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {delimiter: header.count(delimiter) for delimiter in (";", ",", "\t")}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ";"
-
-
 def _read_rows(text: str, delimiter: str, report: ImportReport):
     """(line number, cells) of every non-blank record, the header first."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    previous_end = 0
-    try:
-        for cells in reader:
-            line = previous_end + 1
-            previous_end = reader.line_num
-            if any(cell.strip() for cell in cells):
-                rows.append((line, cells))
-    except csv.Error as exc:
-        report.add(
-            Problem(
-                previous_end + 1,
-                None,
-                _("ligne illisible (%(error)s) : vérifiez les guillemets") % {"error": exc},
-            )
-        )
+    rows, unreadable = read_records(text, delimiter)
+    if unreadable:
+        report.add(Problem(unreadable[0], None, unreadable[1]))
     return rows
 
 
