@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "hygie.actions",
     "hygie.directory",
     "hygie.dashboards",
+    "hygie.phishing",
 ]
 
 MIDDLEWARE = [
