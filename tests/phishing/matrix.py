@@ -1,3 +1,148 @@
-"""Permission-matrix routes of the phishing app (see tests/permission_matrix.py)."""
+"""Permission-matrix routes of the phishing app: sending profiles."""
 
-ROUTES: list = []
+from __future__ import annotations
+
+from django.urls import reverse
+
+from hygie.phishing.models import SendingProfile
+from tests.permission_matrix import (
+    FORBIDDEN,
+    LOGIN,
+    NOT_FOUND,
+    OK,
+    REDIRECT,
+    Call,
+    Route,
+    hides,
+    shows,
+    then,
+)
+
+SECRET = "mot-de-passe-du-relais"
+
+
+def profile_a(w) -> SendingProfile:
+    if not hasattr(w, "profile_a"):
+        w.profile_a = SendingProfile.objects.create(
+            organisation=w.est_a1,
+            name="Relais CHU A1",
+            host="127.0.0.1",
+            port=1,  # nothing listens: a test send fails fast, and is reported
+            username="simulations",
+            password=SECRET,
+            from_address="informatique@chu-a.example",
+            timeout=2,
+        )
+    return w.profile_a
+
+
+def form(w):
+    return {
+        "name": "Relais GHT",
+        "host": "smtp.ght-a.example",
+        "port": 587,
+        "security": "starttls",
+        "username": "",
+        "password": "",
+        "from_address": "informatique@ght-a.example",
+        "ca_certificate": "",
+        "timeout": 20,
+    }
+
+
+ROUTES = [
+    Route(
+        "phishing:profiles",
+        url=lambda w: (profile_a(w), reverse("phishing:profiles", args=[w.ght_a.pk]))[1],
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=OK.but(shows(lambda w: ["Relais CHU A1"]), hides(lambda w: [SECRET])),
+                editor=OK.but(shows(lambda w: ["Relais CHU A1"]), hides(lambda w: [SECRET])),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:profile_create",
+        url=lambda w: reverse("phishing:profile_create", args=[w.ght_a.pk]),
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=OK,
+                analyst=NOT_FOUND,
+            ),
+            Call(
+                "post",
+                data=form,
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(
+                        lambda w: SendingProfile.objects.filter(
+                            name="Relais GHT", organisation=w.ght_a
+                        ).exists(),
+                        "created",
+                    )
+                ),
+                analyst=NOT_FOUND,
+            ),
+        ],
+    ),
+    Route(
+        "phishing:profile_edit",
+        url=lambda w: reverse("phishing:profile_edit", args=[profile_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=OK.but(hides(lambda w: [SECRET])),
+                analyst=NOT_FOUND,
+            ),
+            Call(
+                "post",
+                data=lambda w: {**form(w), "name": "Relais renommé"},
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(
+                        lambda w: SendingProfile.objects.get(pk=w.profile_a.pk).password == SECRET,
+                        "password kept",
+                    )
+                ),
+                analyst=NOT_FOUND,
+            ),
+        ],
+    ),
+    Route(
+        "phishing:profile_test",
+        url=lambda w: reverse("phishing:profile_test", args=[profile_a(w).pk]),
+        calls=[
+            Call(
+                "post",
+                data={"recipient": "rssi@chu-a.example"},
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(
+                        lambda w: (
+                            SendingProfile.objects.get(pk=w.profile_a.pk).last_test_ok is False
+                        ),
+                        "outcome kept",
+                    )
+                ),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+]
