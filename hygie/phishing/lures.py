@@ -374,10 +374,11 @@ _TOP_KEYS = (
 
 class _Checker:
     def __init__(self):
-        self.problems: list[tuple[tuple, str]] = []
+        self.problems: list[tuple[tuple, str, str]] = []
 
-    def add(self, path: tuple, message: str) -> None:
-        self.problems.append((path, message))
+    def add(self, path: tuple, message: str, near: str = "") -> None:
+        """`near` is a piece of text (a placeholder) whose own line is more precise."""
+        self.problems.append((path, message, near))
 
     def mapping(self, data: Any, path: tuple, keys: tuple[str, ...]) -> dict:
         if not isinstance(data, dict):
@@ -428,7 +429,7 @@ class _Checker:
 
     def placeholders(self, path: tuple, text: str, allowed: tuple[str, ...]) -> None:
         for problem in check_text(".".join(map(str, path)), text, allowed=allowed):
-            self.add(path, problem.message.split(" : ", 1)[-1])
+            self.add(path, problem.message.split(" : ", 1)[-1], problem.placeholder)
 
 
 _PAGE_PLACEHOLDERS = ("prenom", "nom", "service", "etablissement", "date", "expediteur")
@@ -467,10 +468,13 @@ def parse_lure(source: str | bytes, *, filename: str = "<lure>") -> Lure:
     checker = _Checker()
     lure = _validate(data, checker, filename)
     if checker.problems or lure is None:
-        lines = _lines_for(source, [path for path, _message in checker.problems])
+        lines = _lines_for(source, [(path, near) for path, _message, near in checker.problems])
         raise LureError(
             filename,
-            [(_path_label(path), lines.get(path), message) for path, message in checker.problems],
+            [
+                (_path_label(path), lines.get((path, near)), message)
+                for path, message, near in checker.problems
+            ],
         )
     return lure
 
@@ -523,7 +527,7 @@ def _validate(data: Any, c: _Checker, filename: str) -> Lure | None:
     text = c.text(top, (), "text")
     html = c.text(top, (), "html")
     for problem in check_template(subject, text, html):
-        c.add((problem.field,), problem.message.split(" : ", 1)[-1])
+        c.add((problem.field,), problem.message.split(" : ", 1)[-1], problem.placeholder)
     if html and _tag(PIXEL) not in html:
         c.add(("html",), _("le pixel de suivi {{pixel}} manque."))
 
@@ -624,21 +628,30 @@ def _path_label(path: tuple) -> str:
     return label
 
 
-def _lines_for(text: str, paths: list[tuple]) -> dict[tuple, int]:
-    """1-based line of each path's YAML node (or of its nearest existing parent)."""
+def _lines_for(text: str, wanted: list[tuple[tuple, str]]) -> dict[tuple, int]:
+    """1-based line of each (path, near) YAML node, or of its nearest existing parent.
+
+    In a literal block (`|`) the value keeps its line breaks, so the line of `near` inside it
+    is exact; elsewhere the line of the value's start is given.
+    """
     try:
         root = yaml.compose(text)
     except yaml.YAMLError:
         return {}
     found = {}
-    for path in paths:
+    for path, near in wanted:
         node, line = root, (root.start_mark.line + 1 if root is not None else None)
         for part in path:
             child = _child(node, part)
             if child is None:
                 break
             node, line = child, child.start_mark.line + 1
-        found[path] = line
+        if near and isinstance(node, yaml.ScalarNode) and node.style == "|":
+            for offset, content in enumerate(node.value.splitlines()):
+                if near in content:
+                    line = node.start_mark.line + 2 + offset
+                    break
+        found[(path, near)] = line
     return found
 
 
