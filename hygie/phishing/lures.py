@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 PLACEHOLDERS = ("prenom", "nom", "service", "etablissement", "lien", "pixel", "date", "expediteur")
 LINK = "lien"
@@ -92,10 +93,10 @@ def _suggestion(inner: str) -> str | None:
 
 
 _FIELD_LABELS = {
-    "subject": "Objet",
-    "text": "Corps texte",
-    "html": "Corps HTML",
-    "sender": "Nom de l'expéditeur",
+    "subject": gettext_noop("Objet"),
+    "text": gettext_noop("Corps texte"),
+    "html": gettext_noop("Corps HTML"),
+    "sender": gettext_noop("Nom de l'expéditeur"),
 }
 
 
