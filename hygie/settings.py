@@ -62,6 +62,25 @@ ENCRYPTION_KEYS = env_list("HYGIE_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env_list("HYGIE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if LOCAL else [])
 CSRF_TRUSTED_ORIGINS = env_list("HYGIE_CSRF_TRUSTED_ORIGINS")
 BASE_URL = env_str("HYGIE_BASE_URL", "http://127.0.0.1:8000")
+# Attack simulations: where the links of simulated e-mails point (a separate name is advised,
+# so staff learn not to trust Hygie's own address), and how automated clicks are recognised.
+SIMULATION_BASE_URL = env_str("HYGIE_SIMULATION_BASE_URL", BASE_URL)
+SIMULATION_SCANNER_NETWORKS = env_list("HYGIE_SIMULATION_SCANNER_NETWORKS", [])
+SIMULATION_SCANNER_AGENTS = env_list(
+    "HYGIE_SIMULATION_SCANNER_AGENTS",
+    [
+        "python-requests",
+        "curl/",
+        "wget/",
+        "go-http-client",
+        "bot",
+        "spider",
+        "crawler",
+        "scanner",
+        "preview",
+    ],
+)
+SIMULATION_SCANNER_SECONDS = env_int("HYGIE_SIMULATION_SCANNER_SECONDS", 10, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

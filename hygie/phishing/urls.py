@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hygie.phishing import views
+from hygie.phishing import public_views, views
 
 app_name = "phishing"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     ),
     path("simulations/profils/<int:profile_id>/", views.profile_edit, name="profile_edit"),
     path("simulations/profils/<int:profile_id>/tester/", views.profile_test, name="profile_test"),
+    # Reached by recipients without an account (see public_views).
+    path("s/o/<str:token>.gif", public_views.open_pixel, name="open"),
+    path("s/c/<str:token>/", public_views.landing, name="landing"),
+    path("s/c/<str:token>/envoyer/", public_views.submit, name="submit"),
+    path("s/a/<str:token>/", public_views.teachable, name="teachable"),
+    path("s/r/<str:token>/", public_views.report, name="report"),
 ]

@@ -10,6 +10,7 @@ from tests.permission_matrix import (
     LOGIN,
     NOT_FOUND,
     OK,
+    PERSONAS,
     REDIRECT,
     Call,
     Route,
@@ -145,4 +146,45 @@ ROUTES = [
             )
         ],
     ),
+]
+
+
+def recipient_token(w) -> str:
+    """A recipient of GHT A's simulation (the public pages need only the token)."""
+    from django.utils import timezone
+
+    from hygie.phishing.models import Recipient, Simulation
+    from hygie.phishing.tracking import new_token
+
+    if not hasattr(w, "recipient_a"):
+        simulation = Simulation.objects.create(
+            organisation=w.est_a1, name="Simulation A1", sending_profile=profile_a(w)
+        )
+        w.recipient_a = Recipient.objects.create(
+            simulation=simulation,
+            email=w.staff_a1.email,
+            staff=w.staff_a1,
+            lure="resultats-laboratoire",
+            token=new_token(),
+            sent_at=timezone.now() - timezone.timedelta(hours=1),
+        )
+    return w.recipient_a.token
+
+
+def _public(name, method="get", outcome=OK, why="", data=None):
+    return Route(
+        name,
+        url=lambda w: reverse(name, args=[recipient_token(w)]),
+        public=True,
+        why=why or "reached by a simulation's recipient, who has no account; the token is the key",
+        calls=[Call(method, data=data, **dict.fromkeys(PERSONAS, outcome))],
+    )
+
+
+ROUTES += [
+    _public("phishing:open"),
+    _public("phishing:landing"),
+    _public("phishing:submit", "post", REDIRECT, data={"identifiant": "x"}),
+    _public("phishing:teachable"),
+    _public("phishing:report", "post", OK),
 ]

@@ -1,0 +1,124 @@
+"""What a simulation's recipient reaches without an account: the open pixel, the link, the
+landing form, the teachable-moment page and the report endpoint. The token in the URL (256
+random bits) is the only identifier; an unknown one answers 404 like any missing page."""
+
+from __future__ import annotations
+
+import base64
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from hygie.phishing import tracking
+from hygie.phishing.lures import get_lure, render_text
+from hygie.phishing.models import EventKind, Recipient
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _recipient(token: str) -> Recipient:
+    if len(token) > 64:
+        raise Http404
+    return get_object_or_404(
+        Recipient.objects.select_related("simulation__organisation", "staff", "service"),
+        token=token,
+    )
+
+
+def _lure(recipient: Recipient):
+    lure = get_lure(recipient.lure)
+    if lure is None:
+        raise Http404
+    return lure
+
+
+def _page(recipient: Recipient, lure, part: str) -> dict:
+    """The landing or teachable texts with the recipient's placeholders filled in."""
+    staff = recipient.staff
+    context = {
+        "prenom": staff.first_name if staff else "",
+        "nom": staff.last_name if staff else "",
+        "service": recipient.service.name if recipient.service_id else "",
+        "etablissement": str(recipient.simulation.organisation),
+        "date": date_format(timezone.localdate(), "DATE_FORMAT"),
+        "expediteur": lure.sender.display_name,
+        "lien": "",
+        "pixel": "",
+    }
+    source = getattr(lure, part)
+    page = {"title": render_text(source.title, context, single_line=True)}
+    if part == "landing":
+        page["intro"] = render_text(source.intro, context)
+    else:
+        page["paragraphs"] = [render_text(text, context) for text in source.paragraphs]
+    return page
+
+
+def _private(response):
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def open_pixel(request, token: str):
+    tracking.record(_recipient(token), EventKind.OPEN, request)
+    return _private(HttpResponse(PIXEL, content_type="image/gif"))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def landing(request, token: str):
+    recipient = _recipient(token)
+    lure = _lure(recipient)
+    tracking.record(recipient, EventKind.CLICK, request)
+    if request.method == "HEAD":
+        return _private(HttpResponse(status=200))
+    response = render(
+        request,
+        "phishing/landing.html",
+        {"lure": lure, "page": _page(recipient, lure, "landing"), "token": token},
+    )
+    return _private(response)
+
+
+@never_cache
+@require_POST
+def submit(request, token: str):
+    recipient = _recipient(token)
+    lure = _lure(recipient)
+    # Only which fields were filled is kept: the values are never read beyond that test.
+    filled = [
+        field.name for field in lure.landing.fields if request.POST.get(field.name, "").strip()
+    ]
+    tracking.record(recipient, EventKind.SUBMIT, request, fields=filled)
+    return redirect("phishing:teachable", token=token)
+
+
+@never_cache
+def teachable(request, token: str):
+    recipient = _recipient(token)
+    lure = _lure(recipient)
+    return _private(
+        render(
+            request,
+            "phishing/teachable.html",
+            {"lure": lure, "page": _page(recipient, lure, "teachable")},
+        )
+    )
+
+
+@csrf_exempt  # called by report buttons in mail clients; the token is the credential
+@never_cache
+@require_POST
+def report(request, token: str):
+    recipient = _recipient(token)
+    tracking.record(recipient, EventKind.REPORT, request)
+    return JsonResponse({"ok": True})
