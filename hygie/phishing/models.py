@@ -85,6 +85,18 @@ class Simulation(models.Model):
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
+    # Lures used (slugs of the library); "per_service" gives each person the first lure meant
+    # for their job family or service, "random" draws among them.
+    lures = models.JSONField(default=list)
+    assignment = models.CharField(
+        max_length=12,
+        choices=[("random", _("Au hasard")), ("per_service", _("Selon le service"))],
+        default="per_service",
+    )
+    # Targeting: ids of services and sites, job family codes; empty = everyone in the subtree.
+    target_services = models.JSONField(default=list, blank=True)
+    target_sites = models.JSONField(default=list, blank=True)
+    target_job_families = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
