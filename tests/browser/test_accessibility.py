@@ -110,6 +110,44 @@ def test_governance_pages_have_no_serious_violation(axe_page, world):
     assert not found, "\n".join(found)
 
 
+def test_simulation_pages_have_no_serious_violation(axe_page, world):
+    from django.utils import timezone
+
+    from hygie.phishing.models import Recipient, SendingProfile, Simulation
+    from hygie.phishing.tracking import new_token
+
+    profile = SendingProfile.objects.create(
+        organisation=world.est_a1, name="Relais", host="127.0.0.1", from_address="it@chu-a.example"
+    )
+    simulation = Simulation.objects.create(
+        organisation=world.est_a1, name="Labo", sending_profile=profile
+    )
+    recipient = Recipient.objects.create(
+        simulation=simulation,
+        staff=world.staff_a1,
+        email=world.staff_a1.email,
+        lure="resultats-laboratoire",
+        token=new_token(),
+        sent_at=timezone.now() - timezone.timedelta(hours=1),
+    )
+    page = axe_page
+    found = []
+    # What a recipient without an account sees: the landing form and the teachable moment.
+    for url in (f"/s/c/{recipient.token}/", f"/s/a/{recipient.token}/"):
+        assert page.goto(url).status == 200, url
+        found += violations(page)
+    log_in_with_totp(page, world.editor)
+    for url in (
+        f"/organisations/{world.est_a1.pk}/simulations/profils/",
+        f"/organisations/{world.est_a1.pk}/simulations/profils/nouveau/",
+        f"/simulations/profils/{profile.pk}/",
+    ):
+        page.goto(url)
+        confirm_identity_if_asked(page)
+        found += violations(page)
+    assert not found, "\n".join(found)
+
+
 def test_the_check_itself_catches_an_unlabelled_field(axe_page, world):
     """Guard against a silently broken harness: strip the login form's labels, axe must object."""
     page = axe_page
