@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from django.utils.translation import gettext as _
 
+from hygie.core.yaml_paths import compose, locate, path_label
+
 try:  # the C loader parses large libraries several times faster
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
@@ -116,10 +118,7 @@ def _text(value: Any) -> str:
 
 
 def _path_label(path: tuple) -> str:
-    label = ""
-    for part in path:
-        label += f"[{part}]" if isinstance(part, int) else (f".{part}" if label else str(part))
-    return label or _("(racine)")
+    return path_label(path) or _("(racine)")
 
 
 def parse_library(data: bytes | str, *, known_sources: frozenset[str] | None = None) -> LibrarySpec:
@@ -153,10 +152,10 @@ def parse_library(data: bytes | str, *, known_sources: frozenset[str] | None = N
     collector = _Collector()
     spec = _validate(document, collector, known_sources)
     if collector.problems:
-        lines = _lines_for(text, [path for path, _message in collector.problems])
+        root = compose(text)
         raise LibraryError(
             [
-                (lines.get(path), f"{_path_label(path)} : {message}")
+                (locate(root, path)[1], f"{_path_label(path)} : {message}")
                 for path, message in collector.problems
             ]
         )
@@ -372,32 +371,3 @@ def _node(item: dict, where: tuple, c: _Collector, depth_of: dict, group_ids: se
         questions=questions,
         translations=translations,
     )
-
-
-def _lines_for(text: str, paths: list[tuple]) -> dict[tuple, int]:
-    """Line numbers (1-based) of the YAML nodes at `paths`, found by composing the document."""
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
-        return {}
-    found = {}
-    for path in paths:
-        node, line = root, None
-        for part in path:
-            line = node.start_mark.line + 1 if node is not None else line
-            node = _child(node, part)
-            if node is None:
-                break
-        found[path] = node.start_mark.line + 1 if node is not None else line
-    return found
-
-
-def _child(node, part):
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        for key, value in node.value:
-            if getattr(key, "value", None) == part:
-                return value
-        return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        return node.value[part] if part < len(node.value) else None
-    return None

@@ -30,6 +30,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from hygie.core.yaml_paths import compose, locate, path_label
+
 PLACEHOLDERS = ("prenom", "nom", "service", "etablissement", "lien", "pixel", "date", "expediteur")
 LINK = "lien"
 PIXEL = "pixel"
@@ -473,7 +475,7 @@ def parse_lure(source: str | bytes, *, filename: str = "<lure>") -> Lure:
         raise LureError(
             filename,
             [
-                (_path_label(path), lines.get((path, near)), message)
+                (path_label(path), lines.get((path, near)), message)
                 for path, message, near in checker.problems
             ],
         )
@@ -619,34 +621,16 @@ def get_lure(slug: str) -> Lure | None:
     return next((lure for lure in library() if lure.slug == slug), None)
 
 
-# ---------------------------------------------------------------- YAML lines
-
-
-def _path_label(path: tuple) -> str:
-    label = ""
-    for part in path:
-        label += f"[{part}]" if isinstance(part, int) else (f".{part}" if label else str(part))
-    return label
-
-
 def _lines_for(text: str, wanted: list[tuple[tuple, str]]) -> dict[tuple, int]:
     """1-based line of each (path, near) YAML node, or of its nearest existing parent.
 
     In a literal block (`|`) the value keeps its line breaks, so the line of `near` inside it
     is exact; elsewhere the line of the value's start is given.
     """
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
+    root = compose(text)
     found = {}
     for path, near in wanted:
-        node, line = root, (root.start_mark.line + 1 if root is not None else None)
-        for part in path:
-            child = _child(node, part)
-            if child is None:
-                break
-            node, line = child, child.start_mark.line + 1
+        node, line = locate(root, path)
         if near and isinstance(node, yaml.ScalarNode) and node.style == "|":
             for offset, content in enumerate(node.value.splitlines()):
                 if near in content:
@@ -654,13 +638,3 @@ def _lines_for(text: str, wanted: list[tuple[tuple, str]]) -> dict[tuple, int]:
                     break
         found[(path, near)] = line
     return found
-
-
-def _child(node, part):
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        for key, value in node.value:
-            if getattr(key, "value", None) == part:
-                return value
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
-    return None
