@@ -31,6 +31,7 @@ from hygie.assessments.models import (
     Evidence,
     Fact,
     Result,
+    Review,
     Status,
     ThemeScore,
 )
@@ -160,16 +161,11 @@ def update_answer(answer: Answer, *, user, note: str = "", **changes) -> bool:
         if name not in {"status", "result", "maturity", "comment", "owner"}:
             raise ValueError(name)
         setattr(answer, name, value)
-    if "result" in changes or "maturity" in changes or "comment" in changes:
+    if any(before[name] != getattr(answer, name) for name in ("result", "maturity", "comment")):
         # A changed finding needs a new review.
-        if (
-            before["result"] != answer.result
-            or before["maturity"] != answer.maturity
-            or before["comment"] != answer.comment
-        ):
-            answer.review = answer.review if answer.review == "pending" else "pending"
-            answer.reviewed_by = None
-            answer.reviewed_at = None
+        answer.review = Review.PENDING
+        answer.reviewed_by = None
+        answer.reviewed_at = None
     after = snapshot(answer)
     if after == before:
         return False
@@ -182,7 +178,7 @@ def update_answer(answer: Answer, *, user, note: str = "", **changes) -> bool:
 
 @transaction.atomic
 def review_answer(answer: Answer, *, user, approved: bool, note: str = "") -> None:
-    answer.review = "approved" if approved else "rejected"
+    answer.review = Review.APPROVED if approved else Review.REJECTED
     answer.reviewed_by = user
     answer.reviewed_at = timezone.now()
     if approved:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -243,16 +245,14 @@ def answer_detail(request, campaign_id: int, answer_id: int):
             raise PermissionDenied(
                 _("Cette campagne est clôturée : ses réponses ne sont plus modifiables.")
             )
-        form = AnswerForm(
-            request.POST, instance=Answer.objects.get(pk=answer.pk), campaign=campaign
-        )
+        # The form writes into a copy: update_answer compares with the answer as it was.
+        form = AnswerForm(request.POST, instance=copy.copy(answer), campaign=campaign)
         if form.is_valid():
             changes = {
                 name: form.cleaned_data[name]
                 for name in ("status", "result", "maturity", "owner", "comment")
             }
-            fresh = Answer.objects.select_related("campaign").get(pk=answer.pk)
-            if services.update_answer(fresh, user=request.user, **changes):
+            if services.update_answer(answer, user=request.user, **changes):
                 messages.success(request, _("Réponse enregistrée."))
             next_answer = request.POST.get("next")
             if next_answer and next_answer.isdigit():

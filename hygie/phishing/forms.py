@@ -57,6 +57,12 @@ class SendingProfileForm(forms.ModelForm):
                 ) from None
         return pem
 
+    def clean_port(self):
+        port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError(_("Un port entre 1 et 65535."))
+        return port
+
     def clean_timeout(self):
         timeout = self.cleaned_data["timeout"]
         if not 1 <= timeout <= 120:

@@ -161,3 +161,20 @@ def test_a_bad_authority_certificate_is_refused_by_the_form(world):
     assert response.status_code == 200
     assert "Certificat PEM illisible" in response.content.decode()
     assert not SendingProfile.objects.exists()
+
+
+def test_an_impossible_port_is_named_and_nothing_is_saved(world):
+    response = browser(world.editor).post(
+        reverse("phishing:profile_create", args=[world.est_a1.pk]),
+        {
+            "name": "Relais",
+            "host": "smtp.chu-a.example",
+            "port": 70000,
+            "security": "starttls",
+            "from_address": "informatique@chu-a.example",
+            "timeout": 20,
+        },
+    )
+    assert response.status_code == 200
+    assert "Un port entre 1 et 65535." in response.content.decode()
+    assert not SendingProfile.objects.exists()
