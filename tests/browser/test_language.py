@@ -12,6 +12,8 @@ def test_switching_to_english_and_back(page, world):
     log_in_with_totp(page, world.editor)
     language = page.get_by_label("Langue")
     expect(language).to_have_value("fr")
+    # The script that submits on change has run once the OK button is hidden.
+    expect(page.locator(".lang-switch button")).to_be_hidden()
 
     with page.expect_navigation():
         language.select_option("en")  # submits itself, like the organisation switcher
@@ -26,6 +28,7 @@ def test_switching_to_english_and_back(page, world):
     nav.get_by_role("link", name="Staff").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Staff — GHT A")
     expect(page.get_by_role("button", name="Filter")).to_be_visible()
+    expect(page.locator(".lang-switch button")).to_be_hidden()
 
     with page.expect_navigation():
         page.get_by_label("Language").select_option("fr")
