@@ -99,6 +99,8 @@ _FIELD_LABELS = {
     "text": gettext_noop("Corps texte"),
     "html": gettext_noop("Corps HTML"),
     "sender": gettext_noop("Nom de l'expéditeur"),
+    "landing": gettext_noop("Page d'arrivée"),
+    "teachable": gettext_noop("Page pédagogique"),
 }
 
 
@@ -619,6 +621,75 @@ def library() -> tuple[Lure, ...]:
 
 def get_lure(slug: str) -> Lure | None:
     return next((lure for lure in library() if lure.slug == slug), None)
+
+
+def custom_to_lure(custom) -> Lure:
+    """A stored CustomLure as a Lure, keyed `custom-<pk>`."""
+    signs = tuple(
+        Sign(str(item.get("where", "body")), str(item.get("text", "")))
+        for item in (custom.signs or [])
+        if isinstance(item, dict)
+    )
+    fields = tuple(
+        LandingField(str(item.get("name", "")), str(item.get("label", "")), str(item.get("type")))
+        for item in (custom.landing_fields or [])
+        if isinstance(item, dict)
+    )
+    return Lure(
+        slug=custom.key,
+        version=1,
+        name=custom.name,
+        summary=custom.summary,
+        difficulty=2,
+        audiences=tuple(custom.audiences or ()),
+        sender=Sender(custom.sender_name, custom.sender_local_part),
+        subject=custom.subject,
+        text=custom.text,
+        html=custom.html,
+        signs=signs,
+        landing=Landing(custom.landing_title, custom.landing_intro, fields, custom.landing_button),
+        teachable=Teachable(custom.teachable_title, custom.teachable_body, signs),
+    )
+
+
+def available_custom_lures(organisation):
+    """Custom lures a campaign of this organisation may use: its own and its ancestors'
+    (a GHT shares its lures with its members)."""
+    from hygie.phishing.models import CustomLure
+
+    chain = [int(part) for part in organisation.path.strip("/").split("/") if part]
+    return CustomLure.objects.filter(organisation__in=chain or [organisation.pk])
+
+
+def resolve_lure(key: str, organisation=None) -> Lure | None:
+    """A library lure by slug, or a custom lure by `custom-<pk>` within reach of the
+    organisation (any organisation when None, e.g. for a recipient's own link)."""
+    from hygie.phishing.models import CUSTOM_PREFIX, CustomLure
+
+    if not key.startswith(CUSTOM_PREFIX):
+        return get_lure(key)
+    try:
+        pk = int(key[len(CUSTOM_PREFIX) :])
+    except ValueError:
+        return None
+    found = available_custom_lures(organisation) if organisation is not None else CustomLure.objects
+    custom = found.filter(pk=pk).first()
+    return custom.to_lure() if custom else None
+
+
+def lure_problems(lure: Lure) -> list[TemplateProblem]:
+    """Why this lure cannot be sent: its message and landing texts checked."""
+    problems = check_template(lure.subject, lure.text, lure.html)
+    allowed = tuple(n for n in PLACEHOLDERS if n not in (LINK, PIXEL))
+    problems += check_text(
+        "landing", lure.landing.title + "\n" + lure.landing.intro, allowed=allowed
+    )
+    problems += check_text(
+        "teachable", lure.teachable.title + "\n" + lure.teachable.body, allowed=allowed
+    )
+    if not lure.landing.fields:
+        problems.append(TemplateProblem("landing", _("La page d'arrivée n'a aucun champ.")))
+    return problems
 
 
 def _lines_for(text: str, wanted: list[tuple[tuple, str]]) -> dict[tuple, int]:

@@ -1,7 +1,10 @@
-"""Attack simulations: sending profiles (more to come: campaigns, recipients, events)."""
+"""Attack simulations: sending profiles, custom lures, campaigns, recipients and their events."""
 
 from __future__ import annotations
 
+from datetime import time
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,13 +62,91 @@ class SendingProfile(models.Model):
         return self.name
 
 
+class CustomLureQuerySet(VisibleQuerySet):
+    org_lookup = "organisation"
+
+
+class CustomLure(models.Model):
+    """A lure written (or imported from GoPhish) by an establishment or a GHT.
+
+    It has the shape of a library lure (hygie.phishing.lures.Lure) and is used through
+    `to_lure()`. A GHT's lures are offered to its members' campaigns. It may be saved with
+    problems (an imported template with an unknown placeholder): the campaign using it is
+    refused at launch, naming the placeholder."""
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="custom_lures"
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    summary = models.CharField(_("résumé"), max_length=300, blank=True)
+    audiences = models.JSONField(
+        _("publics"), default=list, blank=True, help_text=_("Familles de métiers ou services.")
+    )
+    sender_name = models.CharField(_("nom affiché de l'expéditeur"), max_length=120)
+    sender_local_part = models.CharField(
+        _("adresse d'expédition (partie avant @)"), max_length=64, default="ne-pas-repondre"
+    )
+    subject = models.CharField(_("objet"), max_length=300)
+    text = models.TextField(_("corps texte"), blank=True)
+    html = models.TextField(_("corps HTML"), blank=True)
+    # [{"where": "subject|sender|link|body|attachment|tone", "text": "..."}]
+    signs = models.JSONField(_("signes d'alerte"), default=list, blank=True)
+    landing_title = models.CharField(_("titre de la page d'arrivée"), max_length=200)
+    landing_intro = models.TextField(_("texte de la page d'arrivée"), blank=True)
+    # [{"name": "identifiant", "label": "Identifiant", "type": "text|password|email"}]
+    landing_fields = models.JSONField(default=list, blank=True)
+    landing_button = models.CharField(max_length=80, default="Valider")
+    # A page imported from GoPhish, served sandboxed (no script, opaque origin) with its
+    # forms pointed at the submission endpoint. Empty: the landing above is used.
+    landing_html = models.TextField(blank=True)
+    teachable_title = models.CharField(_("titre de la page pédagogique"), max_length=200)
+    teachable_body = models.TextField(_("texte de la page pédagogique"))
+    source = models.CharField(
+        max_length=10, choices=[("hygie", "Hygie"), ("gophish", "GoPhish")], default="hygie"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomLureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_lure_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """How simulations and recipients refer to it (library lures use their slug)."""
+        return f"{CUSTOM_PREFIX}{self.pk}"
+
+    def to_lure(self):
+        from hygie.phishing.lures import custom_to_lure
+
+        return custom_to_lure(self)
+
+
+CUSTOM_PREFIX = "custom-"
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("En préparation")
     SCHEDULED = "scheduled", _("Programmée")
     SENDING = "sending", _("Envoi en cours")
     PAUSED = "paused", _("En pause")
+    RUNNING = "running", _("Envoyée, en observation")
     COMPLETED = "completed", _("Terminée")
     CANCELLED = "cancelled", _("Annulée")
+
+
+def default_business_days() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday (datetime.weekday())
 
 
 class SimulationQuerySet(VisibleQuerySet):
@@ -97,8 +178,22 @@ class Simulation(models.Model):
     target_services = models.JSONField(default=list, blank=True)
     target_sites = models.JSONField(default=list, blank=True)
     target_job_families = models.JSONField(default=list, blank=True)
+    # Scheduling: messages go out at random moments between send_from and send_until, only
+    # on business days and hours (local time), never faster than rate_per_minute.
+    send_from = models.DateTimeField(_("début de l'envoi"), null=True, blank=True)
+    send_until = models.DateTimeField(_("fin de l'envoi"), null=True, blank=True)
+    business_start = models.TimeField(_("heure d'ouverture"), default=time(8, 30))
+    business_end = models.TimeField(_("heure de fermeture"), default=time(17, 30))
+    business_days = models.JSONField(default=default_business_days)
+    rate_per_minute = models.PositiveIntegerField(_("messages par minute au plus"), default=30)
+    # The observation period after the last message; then the campaign completes by itself.
+    observe_days = models.PositiveSmallIntegerField(_("durée d'observation (jours)"), default=7)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     launched_at = models.DateTimeField(null=True, blank=True)
+    sent_out_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SimulationQuerySet.as_manager()
@@ -108,6 +203,15 @@ class Simulation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SendStatus(models.TextChoices):
+    PENDING = "pending", _("À envoyer")
+    CLAIMED = "claimed", _("En cours d'envoi")
+    RETRY = "retry", _("Nouvel essai prévu")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("Échec")
+    CANCELLED = "cancelled", _("Annulé")
 
 
 class RecipientQuerySet(VisibleQuerySet):
@@ -129,6 +233,17 @@ class Recipient(models.Model):
     job_family = models.CharField(max_length=20, blank=True)
     lure = models.CharField(max_length=80)
     token = models.CharField(max_length=64, unique=True)
+    # The send log: a worker claims a due row by a conditional UPDATE (pending/retry ->
+    # claimed), sends, then marks it sent; a claim older than the lease is taken back.
+    send_status = models.CharField(
+        max_length=10, choices=SendStatus.choices, default=SendStatus.PENDING
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     first_open_at = models.DateTimeField(null=True, blank=True)
     first_click_at = models.DateTimeField(null=True, blank=True)
@@ -141,6 +256,11 @@ class Recipient(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["simulation", "email"], name="one_recipient_per_address"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["simulation", "send_status", "scheduled_at"], name="recipient_due"
             ),
         ]
 

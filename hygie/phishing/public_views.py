@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hygie.phishing import tracking
-from hygie.phishing.lures import get_lure, render_text
+from hygie.phishing.lures import render_text, resolve_lure
 from hygie.phishing.models import EventKind, Recipient
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -31,7 +31,7 @@ def _recipient(token: str) -> Recipient:
 
 
 def _lure(recipient: Recipient):
-    lure = get_lure(recipient.lure)
+    lure = resolve_lure(recipient.lure)
     if lure is None:
         raise Http404
     return lure

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from hygie.orgs.models import StaffMember
-from hygie.phishing.lures import get_lure
+from hygie.phishing.lures import resolve_lure
 from hygie.phishing.models import CampaignStatus, Recipient, Simulation
 from hygie.phishing.tracking import new_token
 
@@ -64,7 +64,7 @@ def prepare_recipients(simulation: Simulation, *, seed: int | None = None) -> Pr
     targeted once: nothing is silently dropped."""
     if simulation.status != CampaignStatus.DRAFT:
         raise SimulationError(_("Les destinataires se préparent avant le lancement."))
-    lures = [get_lure(slug) for slug in simulation.lures]
+    lures = [resolve_lure(key, simulation.organisation) for key in simulation.lures]
     unknown = [slug for slug, lure in zip(simulation.lures, lures, strict=True) if lure is None]
     if unknown or not lures:
         raise SimulationError(

@@ -58,11 +58,17 @@ def automated_reason(request, recipient: Recipient, now=None) -> str:
 
 
 @transaction.atomic
-def record(recipient: Recipient, kind: str, request, *, fields=()) -> Event:
+def record(recipient: Recipient, kind: str, request=None, *, fields=(), at=None) -> Event:
     """Keep the event; a person's first open, click, submission or report is dated on the
-    recipient. A submission keeps the names of the filled fields, never what was typed."""
-    now = timezone.now()
-    reason = "" if kind == EventKind.REPORT else automated_reason(request, recipient, now)
+    recipient. A submission keeps the names of the filled fields, never what was typed.
+
+    `request` is None for what does not come over HTTP (a report read in the abuse mailbox);
+    `at` dates such an event when it happened earlier (the report's arrival)."""
+    now = at or timezone.now()
+    if kind == EventKind.REPORT or request is None:
+        reason = ""
+    else:
+        reason = automated_reason(request, recipient, now)
     event = Event.objects.create(
         recipient=recipient,
         kind=kind,
