@@ -135,6 +135,36 @@ class CustomLure(models.Model):
 CUSTOM_PREFIX = "custom-"
 
 
+class TargetListQuerySet(VisibleQuerySet):
+    org_lookup = "organisation"
+
+
+class TargetList(models.Model):
+    """A saved set of staff members to target (e.g. a GoPhish group once imported)."""
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="target_lists"
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    members = models.ManyToManyField("orgs.StaffMember", related_name="target_lists", blank=True)
+    source = models.CharField(
+        max_length=10, choices=[("hygie", "Hygie"), ("gophish", "GoPhish")], default="hygie"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TargetListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_target_list"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("En préparation")
     SCHEDULED = "scheduled", _("Programmée")
@@ -178,6 +208,9 @@ class Simulation(models.Model):
     target_services = models.JSONField(default=list, blank=True)
     target_sites = models.JSONField(default=list, blank=True)
     target_job_families = models.JSONField(default=list, blank=True)
+    # Saved lists (e.g. imported GoPhish groups): when set, only their members are targeted,
+    # still narrowed by the filters above.
+    target_lists = models.ManyToManyField(TargetList, blank=True, related_name="simulations")
     # Scheduling: messages go out at random moments between send_from and send_until, only
     # on business days and hours (local time), never faster than rate_per_minute.
     send_from = models.DateTimeField(_("début de l'envoi"), null=True, blank=True)

@@ -32,6 +32,8 @@ def targeted_staff(simulation: Simulation):
         staff = staff.filter(site_id__in=simulation.target_sites)
     if simulation.target_job_families:
         staff = staff.filter(job_family__in=simulation.target_job_families)
+    if simulation.pk and simulation.target_lists.exists():
+        staff = staff.filter(target_lists__in=simulation.target_lists.all()).distinct()
     return staff.select_related("service").order_by("pk")
 
 
