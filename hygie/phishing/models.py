@@ -263,6 +263,12 @@ class Recipient(models.Model):
     service = models.ForeignKey(
         "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    site = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    establishment = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     job_family = models.CharField(max_length=20, blank=True)
     lure = models.CharField(max_length=80)
     token = models.CharField(max_length=64, unique=True)
