@@ -77,6 +77,22 @@ def register_housekeeping(name: str, function: Callable[[], int]) -> None:
     EXTRA_HOUSEKEEPING[name] = function
 
 
+# Run by `hygie worker` when it starts (e.g. to re-plant the chain of a task whose worker was
+# killed): name -> function returning how many things it restarted.
+WORKER_STARTUP: dict[str, Callable[[], int]] = {}
+
+
+def register_worker_startup(name: str, function: Callable[[], int]) -> None:
+    WORKER_STARTUP[name] = function
+
+
+def run_worker_startup() -> dict:
+    counts = {name: function() for name, function in WORKER_STARTUP.items()}
+    if any(counts.values()):
+        logger.info("worker start-up: %s", ", ".join(f"{name} {n}" for name, n in counts.items()))
+    return counts
+
+
 def run_housekeeping() -> dict:
     counts = {
         "throttle_buckets": prune_throttle_buckets(),

@@ -7,7 +7,9 @@ class PhishingConfig(AppConfig):
     verbose_name = "Simulations d'hameçonnage"
 
     def ready(self):
-        from hygie.core.tasks import register_housekeeping
-        from hygie.phishing.tasks import complete_observed
+        from hygie.core.tasks import register_housekeeping, register_worker_startup
+        from hygie.phishing.tasks import complete_observed, restart_stalled_sending
 
         register_housekeeping("simulations_completed", complete_observed)
+        register_housekeeping("simulations_restarted", restart_stalled_sending)
+        register_worker_startup("simulations_restarted", restart_stalled_sending)

@@ -48,8 +48,10 @@ def schedule_run(simulation_id: int, run_after=None) -> bool:
             status=TaskResultStatus.READY,
         ).values_list("args_kwargs", "run_after")
         for args_kwargs, planned in waiting:
+            # The database backend stores "as soon as possible" as the year 9999.
+            soon = planned is None or planned.year == 9999
             if list(args_kwargs.get("args", [])) == [simulation_id] and (
-                run_after is None or planned is None or planned <= run_after
+                run_after is None or soon or planned <= run_after
             ):
                 return False
     if run_after is not None and run_after > timezone.now():
@@ -57,6 +59,29 @@ def schedule_run(simulation_id: int, run_after=None) -> bool:
     else:
         send_simulation.enqueue(simulation_id)
     return True
+
+
+def restart_stalled_sending() -> int:
+    """Campaigns being sent with no run waiting (their worker was killed mid-run): plan one.
+
+    Called when a worker starts and by the hourly housekeeping; a duplicate run is harmless."""
+    from hygie.phishing.models import Recipient, SendStatus
+
+    planted = 0
+    for simulation_id in Simulation.objects.filter(
+        status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING]
+    ).values_list("pk", flat=True):
+        soonest = (
+            Recipient.objects.filter(
+                simulation_id=simulation_id,
+                send_status__in=[SendStatus.PENDING, SendStatus.RETRY, SendStatus.CLAIMED],
+            )
+            .order_by("scheduled_at")
+            .values_list("scheduled_at", flat=True)
+            .first()
+        )
+        planted += schedule_run(simulation_id, soonest)
+    return planted
 
 
 def complete_observed(now=None) -> int:

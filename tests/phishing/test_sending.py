@@ -342,3 +342,66 @@ def test_message_id_is_stable_per_recipient(campaign):
     first = sending.message_id(recipient, "chu-a.example")
     assert first == sending.message_id(recipient, "chu-a.example")
     assert re.fullmatch(r"<[0-9a-f]{32}@chu-a\.example>", first)
+
+
+def test_observation_period_ends_the_campaign_and_it_becomes_evidence(campaign, relay):
+    w = campaign
+    services.launch(w.simulation, seed=1)
+    run_until_done(w.simulation)
+    w.simulation.refresh_from_db()
+    assert tasks.complete_observed() == 0, "still observing"
+    later = w.simulation.sent_out_at + timedelta(days=w.simulation.observe_days, minutes=1)
+    assert tasks.complete_observed(now=later) == 1
+    w.simulation.refresh_from_db()
+    assert w.simulation.status == CampaignStatus.COMPLETED and w.simulation.completed_at
+
+
+def test_a_campaign_whose_run_was_lost_gets_a_new_one(campaign):
+    from django_tasks_db.models import DBTaskResult
+
+    w = campaign
+    services.launch(w.simulation, seed=1)
+    runs = DBTaskResult.objects.filter(task_path=tasks.send_simulation.module_path)
+    runs.delete()  # as when the worker running it was killed
+    assert tasks.restart_stalled_sending() == 1
+    assert runs.count() == 1
+    assert tasks.restart_stalled_sending() == 0, "one waiting run is enough"
+
+
+def test_pages_prepare_show_exclusions_and_launch(campaign, relay):
+    from django.urls import reverse
+
+    from tests.clients import browser
+
+    w = campaign
+    client = browser(w.editor)
+    page = client.get(reverse("phishing:simulation", args=[w.simulation.pk]))
+    html = page.content.decode()
+    assert "7 personnes seront ciblées" in html
+    assert "adresse invalide : pas-une-adresse" in html
+    response = client.post(reverse("phishing:simulation_action", args=[w.simulation.pk, "lancer"]))
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert "Campagne lancée : 7 destinataires, 1 personnes écartées" in html
+    assert "Programmée" in html
+    client.post(reverse("phishing:simulation_action", args=[w.simulation.pk, "pause"]))
+    w.simulation.refresh_from_db()
+    assert w.simulation.status == CampaignStatus.PAUSED
+
+
+def test_a_refused_launch_says_why_on_the_page(campaign):
+    from django.urls import reverse
+
+    from tests.clients import browser
+
+    w = campaign
+    w.simulation.send_until = timezone.now() - timedelta(days=1)
+    w.simulation.save()
+    client = browser(w.editor)
+    response = client.post(
+        reverse("phishing:simulation_action", args=[w.simulation.pk, "lancer"]), follow=True
+    )
+    assert "La fin de l&#x27;envoi est déjà passée." in response.content.decode()
+    w.simulation.refresh_from_db()
+    assert w.simulation.status == CampaignStatus.DRAFT

@@ -112,7 +112,7 @@ class _Handler:
 
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
         if self.server.on_rcpt is not None:
-            self.server.on_rcpt(address)
+            self.server.on_rcpt(address, session.peer)
         if self.server.fail_with:
             code, text = self.server.fail_with.pop(0)
             return f"{code} {text}"

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db import DatabaseBackend
 
-from hygie.core.tasks import schedule_housekeeping
+from hygie.core.tasks import run_worker_startup, schedule_housekeeping
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
 
@@ -27,8 +27,14 @@ class Command(BaseCommand):
             "--interval", type=float, default=1.0, help="seconds between polls when idle"
         )
         parser.add_argument("--worker-id", help="unique name of this worker (default: random)")
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="restart on code changes (development only; by default the worker is one "
+            "process, so that stopping or killing it stops its tasks)",
+        )
 
-    def handle(self, *args, queue_name, batch, max_tasks, interval, worker_id, **options):
+    def handle(self, *args, queue_name, batch, max_tasks, interval, worker_id, reload, **options):
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         queues = settings.TASK_QUEUES if queue_name == "*" else queue_name.split(",")
         if settings.TASKS_BACKEND == RQ_BACKEND:
@@ -41,7 +47,11 @@ class Command(BaseCommand):
             )
         if "default" in queues:
             schedule_housekeeping()
+            run_worker_startup()
+        # db_worker reloads by default under DEBUG, in a child process: a supervisor killing
+        # the worker would leave the child sending. One process unless asked otherwise.
         arguments = ["--queue-name", queue_name, "--interval", str(interval)]
+        arguments.append("--reload" if reload and not batch else "--no-reload")
         if batch:
             arguments.append("--batch")
         if max_tasks:
