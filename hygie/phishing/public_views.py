@@ -5,18 +5,21 @@ random bits) is the only identifier; an unknown one answers 404 like any missing
 from __future__ import annotations
 
 import base64
+import re
 
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hygie.phishing import tracking
 from hygie.phishing.lures import render_text, resolve_lure
-from hygie.phishing.models import EventKind, Recipient
+from hygie.phishing.models import CUSTOM_PREFIX, CustomLure, EventKind, Recipient
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -75,6 +78,29 @@ def open_pixel(request, token: str):
     return _private(HttpResponse(PIXEL, content_type="image/gif"))
 
 
+_FORM_TAG = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
+_ACTION_OR_METHOD = re.compile(
+    r"""\s(?:action|method)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE
+)
+
+
+def imported_page(html: str, submit_url: str) -> str:
+    """An imported (GoPhish) landing page with every form posting to our submission URL."""
+
+    def point(match: re.Match) -> str:
+        tag = _ACTION_OR_METHOD.sub("", match.group(0))
+        return tag[:5] + f' action="{escape(submit_url)}" method="post"' + tag[5:]
+
+    return _FORM_TAG.sub(point, html)
+
+
+def _imported_landing(recipient: Recipient) -> str:
+    if not recipient.lure.startswith(CUSTOM_PREFIX):
+        return ""
+    custom = CustomLure.objects.filter(pk=recipient.lure[len(CUSTOM_PREFIX) :]).first()
+    return custom.landing_html if custom else ""
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def landing(request, token: str):
@@ -83,6 +109,17 @@ def landing(request, token: str):
     tracking.record(recipient, EventKind.CLICK, request)
     if request.method == "HEAD":
         return _private(HttpResponse(status=200))
+    imported = _imported_landing(recipient)
+    if imported:
+        # Someone else's HTML on our origin: no script, an opaque origin (no cookie, no
+        # storage), forms allowed only towards the submission endpoint, which keeps names only.
+        submit_url = reverse("phishing:submit", args=[token])
+        response = HttpResponse(imported_page(imported, submit_url))
+        response["Content-Security-Policy"] = (
+            "sandbox allow-forms; default-src 'none'; style-src 'unsafe-inline'; "
+            f"img-src data:; form-action {request.build_absolute_uri(submit_url)}"
+        )
+        return _private(response)
     response = render(
         request,
         "phishing/landing.html",
@@ -91,6 +128,7 @@ def landing(request, token: str):
     return _private(response)
 
 
+@csrf_exempt  # the token is the key; an imported page is sandboxed, without our cookie
 @never_cache
 @require_POST
 def submit(request, token: str):

