@@ -334,6 +334,7 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
 
 
+@cache
 def _job_families() -> frozenset[str]:
     from hygie.orgs.models import JobFamily  # models need the app registry: import late
 

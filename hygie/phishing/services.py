@@ -65,7 +65,7 @@ def choose_lure(lures, *, job_family: str, service_name: str, rng: random.Random
 
 @transaction.atomic
 def prepare_recipients(
-    simulation: Simulation, *, seed: int | None = None, dry_run: bool = False
+    simulation: Simulation, *, seed: int | None = None, dry_run: bool = False, moments=None
 ) -> Preparation:
     """Create the recipients of a draft simulation, each with a token and a lure.
 
@@ -128,6 +128,12 @@ def prepare_recipients(
                 token=new_token(),
             )
         )
+    if moments is not None and rows:
+        # Sending moments (sorted) dealt out in a random order: who goes first is chance.
+        planned = moments(len(rows))
+        rng.shuffle(planned)
+        for row, moment in zip(rows, planned, strict=True):
+            row.scheduled_at = moment
     if not dry_run:
         Recipient.objects.bulk_create(rows, batch_size=1000)
     report.recipients = len(rows)
@@ -172,13 +178,16 @@ def launch(simulation: Simulation, *, actor=None, seed: int | None = None) -> Pr
     problems = launch_problems(simulation)
     if problems:
         raise SimulationError(" ".join(problems))
-    preparation = prepare_recipients(simulation, seed=seed)
-    if not preparation.recipients:
-        raise SimulationError(_("Aucune personne ciblée n'a d'adresse utilisable."))
     try:
-        sending.schedule_recipients(simulation, seed=seed)
+        preparation = prepare_recipients(
+            simulation,
+            seed=seed,
+            moments=lambda count: sending.schedule(simulation, count, seed=seed),
+        )
     except sending.ScheduleError as exc:
         raise SimulationError(str(exc)) from None
+    if not preparation.recipients:
+        raise SimulationError(_("Aucune personne ciblée n'a d'adresse utilisable."))
     now = timezone.now()
     simulation.status = CampaignStatus.SCHEDULED
     simulation.launched_at = now

@@ -405,3 +405,48 @@ def test_a_refused_launch_says_why_on_the_page(campaign):
     assert "La fin de l&#x27;envoi est déjà passée." in response.content.decode()
     w.simulation.refresh_from_db()
     assert w.simulation.status == CampaignStatus.DRAFT
+
+
+def test_accents_long_subjects_and_leading_dots_arrive_intact(campaign, relay):
+    w = campaign
+    subject = (
+        "Résultats d'analyses à valider avant 17 h — patients du pôle médico-technique, "
+        "{{service}} : dossier n° 2026-114 (urgence)"
+    )
+    custom = CustomLure.objects.create(
+        organisation=w.est_a1,
+        name="Accents",
+        sender_name="Pôle santé — {{etablissement}}",
+        sender_local_part="poles",
+        subject=subject,
+        text="Bonjour {{prenom}},\n.\n..ligne qui commence par des points\nÉtape : {{lien}}\n",
+        html="<p>Été, {{prenom}} : <a href='{{lien}}'>ouvrir</a></p>{{pixel}}",
+        landing_title="Connexion",
+        landing_fields=[{"name": "identifiant", "label": "Identifiant", "type": "text"}],
+        teachable_title="Exercice",
+        teachable_body="Les signes.",
+    )
+    w.simulation.lures = [custom.key]
+    w.simulation.target_services = [w.accounts.pk]
+    w.simulation.save()
+    services.launch(w.simulation, seed=1)
+    run_until_done(w.simulation)
+    assert len(relay.messages) == 3
+    for _sender, (address,), message in relay.messages:
+        recipient = w.simulation.recipients.get(email=address)
+        assert message["Subject"] == (
+            "Résultats d'analyses à valider avant 17 h — patients du pôle médico-technique, "
+            "Bureau des entrées : dossier n° 2026-114 (urgence)"
+        )
+        assert message["From"].addresses[0].display_name == "Pôle santé — CHU A1"
+        assert message["From"].addresses[0].addr_spec == "poles@chu-a.example"
+        text = message.get_body(("plain",)).get_content()
+        assert text.splitlines()[:3] == [
+            f"Bonjour {recipient.staff.first_name},",
+            ".",
+            "..ligne qui commence par des points",
+        ]
+        assert f"Étape : http://127.0.0.1:8000/s/c/{recipient.token}/" in text
+        html = message.get_body(("html",)).get_content()
+        assert html.startswith(f"<p>Été, {recipient.staff.first_name} : <a href='")
+        assert all(len(line) <= 998 for line in message.as_bytes().split(b"\n"))
