@@ -99,19 +99,24 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".eml,.msg"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
 class UploadForm(forms.Form):
-    files = forms.FileField(
-        label=_("Messages (.eml ou .msg)"),
-        widget=MultipleFileInput(attrs={"accept": ".eml,.msg,message/rfc822"}),
-    )
+    files = MultipleFileField(label=_("Messages (.eml ou .msg)"))
     reporter = forms.EmailField(
         label=_("Signalé par (adresse)"),
         required=False,
         help_text=_("La personne à qui répondre ; vide si le fichier est lui-même un signalement."),
     )
-
-    def clean_files(self):
-        return self.files.getlist("files")
 
 
 VERDICTS = [

@@ -148,13 +148,13 @@ def test_tls_and_starttls_check_the_certificate(world, imap, mailbox_for):
 
 
 def test_a_wrong_password_or_folder_is_explained_on_the_mailbox(world, imap, mailbox_for):
+    missing = mailbox_for(imap, folder="Abus", name="Autre")
+    assert "« Abus » est introuvable" in imap_client.test(missing).message
     wrong = mailbox_for(imap, password="pas-le-bon")
     outcome = imap_client.poll(wrong)
     assert not outcome.ok and "Authentification refusée" in outcome.message
     wrong.refresh_from_db()
     assert wrong.last_poll_ok is False and "identifiant" in wrong.last_poll_message
-    missing = mailbox_for(imap, folder="Abus", name="Autre")
-    assert "« Abus » est introuvable" in imap_client.test(missing).message
 
 
 def test_the_test_button_reports_the_outcome(world, imap, mailbox_for):
