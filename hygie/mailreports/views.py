@@ -177,7 +177,7 @@ def _read_upload(upload) -> bytes:
 @login_required
 def upload(request, org_id: int):
     node = _owner(request, org_id, CHANGE)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         files = form.cleaned_data["files"]
