@@ -4,7 +4,7 @@ A poll takes every message of the folder in UID order, stores it (once: the repo
 folder's UIDVALIDITY and the message's UID, and its Message-ID), then marks it \\Seen and moves
 it to the processed folder (MOVE when the server offers it, else COPY + \\Deleted + EXPUNGE).
 The folder to read therefore only ever holds what is new; if Hygie stops between storing and
-moving, the next poll finds the message already stored and just moves it (decision 0421).
+moving, the next poll finds the message already stored and just moves it (decision 0420).
 """
 
 from __future__ import annotations
