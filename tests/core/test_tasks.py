@@ -88,6 +88,8 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "task_results": 1,
         "password_reset_links": 0,  # contributed by the accounts app
         "assessment_reminders": 0,  # contributed by the assessments app
+        "mail_reports_purged": 0,  # contributed by the mailreports app
+        "mailbox_polls_planted": 0,
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,

@@ -153,6 +153,9 @@ def test_the_list_filters_by_status_verdict_and_kind(world, phishing_case):
     assert rows(kind="simulation") == 1 and rows(kind="real") == 1
     assert rows(status="new") == 1 and rows(verdict="exercise") == 1
     assert rows(verdict="malicious") == 0
+    exercise = Case.objects.get(kind="simulation")
+    page = client.get(reverse("mailreports:case", args=[exercise.pk])).content.decode()
+    assert "Exercice reconnu" in page and recipient.simulation.name in page
 
 
 def test_another_tenant_sees_nothing(world, phishing_case):

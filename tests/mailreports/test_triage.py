@@ -124,3 +124,20 @@ def test_garbage_is_refused_with_the_reason():
         analysis.load_outlook(b"From: a@b.c\n\nhello", "faux.msg")
     with pytest.raises(analysis.UnreadableMessage, match="« abime.msg » .*endommagé"):
         analysis.load_outlook(analysis.OLE_MAGIC + b"\x00" * 600, "abime.msg")
+
+
+def test_an_html_only_message_is_shown_as_text_without_its_script():
+    message = EmailMessage()
+    message["From"] = "x@evil.example"
+    message["Subject"] = "Colis"
+    message.set_content(
+        "<html><head><style>p{}</style></head><body><p>Votre colis attend.</p>"
+        "<script>document.location='https://evil.example'</script>"
+        '<a href="https://colis.evil.example/suivi">Suivre</a></body></html>',
+        subtype="html",
+    )
+    parsed = analysis.load(bytes(message))
+    text = analysis.text_body(parsed)
+    assert "Votre colis attend." in text and "Suivre" in text
+    assert "document.location" not in text and "<p>" not in text
+    assert analysis.urls(parsed) == ["https://colis.evil.example/suivi", "https://evil.example"]
