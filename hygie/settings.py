@@ -86,6 +86,11 @@ SIMULATION_SCANNER_SECONDS = env_int("HYGIE_SIMULATION_SCANNER_SECONDS", 10, min
 SIMULATION_CLAIM_LEASE = env_int("HYGIE_SIMULATION_CLAIM_LEASE", 300, minimum=1)
 SIMULATION_RUN_SECONDS = env_int("HYGIE_SIMULATION_RUN_SECONDS", 60, minimum=1)
 SIMULATION_MAX_ATTEMPTS = env_int("HYGIE_SIMULATION_MAX_ATTEMPTS", 5, minimum=1)
+# Reports of suspicious e-mail: raw messages are kept this long (then emptied, the case and
+# its indicators stay), a report is at most this big, abuse mailboxes are read this often.
+MAILREPORTS_RETENTION_DAYS = env_int("HYGIE_MAILREPORTS_RETENTION_DAYS", 90, minimum=1)
+MAILREPORTS_MAX_BYTES = env_int("HYGIE_MAILREPORTS_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+MAILREPORTS_POLL_SECONDS = env_int("HYGIE_MAILREPORTS_POLL_SECONDS", 180, minimum=30)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -109,6 +114,7 @@ INSTALLED_APPS = [
     "hygie.directory",
     "hygie.dashboards",
     "hygie.phishing",
+    "hygie.mailreports",
 ]
 
 MIDDLEWARE = [

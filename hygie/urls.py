@@ -10,6 +10,7 @@ urlpatterns = [
     path("acteurs/", include("hygie.directory.urls")),
     path("", include("hygie.dashboards.urls")),
     path("", include("hygie.phishing.urls")),
+    path("", include("hygie.mailreports.urls")),
     path("api/v1/", include(("hygie.api_urls", "api"), namespace="api")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Single sign-on: always routed, the views answer 404 while HYGIE_OIDC_ENABLED is off.

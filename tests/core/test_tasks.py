@@ -90,6 +90,8 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "assessment_reminders": 0,  # contributed by the assessments app
         "simulations_completed": 0,  # contributed by the phishing app
         "simulations_restarted": 0,
+        "mail_reports_purged": 0,  # contributed by the mailreports app
+        "mailbox_polls_planted": 0,
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
