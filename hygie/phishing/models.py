@@ -326,3 +326,80 @@ class Event(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["recipient", "kind"])]
+
+
+class Trigger(models.TextChoices):
+    SERVICE_CLICKS = "service_clicks", _("Taux de clic d'un service au moins égal au seuil (%)")
+    SERVICE_REPORTS = (
+        "service_reports",
+        _("Taux de signalement d'un service inférieur au seuil (%)"),
+    )
+    CLICKED = "clicked", _("Chaque personne qui a cliqué")
+    SUBMITTED = "submitted", _("Chaque personne qui a saisi des informations")
+    REPEAT = "repeat", _("Personnes ayant cliqué à au moins « seuil » campagnes en 12 mois")
+
+
+class Remedy(models.TextChoices):
+    TEACHABLE_EMAIL = "teachable_email", _("Envoyer le message pédagogique à la personne")
+    ACTION_ITEM = "action_item", _("Créer une action au plan d'action")
+
+
+PERSON_TRIGGERS = (Trigger.CLICKED, Trigger.SUBMITTED, Trigger.REPEAT)
+
+
+class CorrectiveRuleQuerySet(VisibleQuerySet):
+    org_lookup = "organisation"
+
+
+class CorrectiveRule(models.Model):
+    """Turns a campaign's results into targeted measures, applied when the campaign completes.
+
+    Service triggers never single out a group of fewer than 5 people (hygie.dashboards)."""
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="corrective_rules"
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    trigger = models.CharField(_("déclencheur"), max_length=20, choices=Trigger.choices)
+    threshold = models.PositiveSmallIntegerField(_("seuil"), default=0)
+    remedy = models.CharField(_("mesure"), max_length=20, choices=Remedy.choices)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CorrectiveRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CorrectiveOutcome(models.Model):
+    """What a rule did for one campaign: an action created for a service, or a message sent
+    to a person. Unique per rule, campaign and target: applying twice does nothing more."""
+
+    rule = models.ForeignKey(CorrectiveRule, on_delete=models.CASCADE, related_name="outcomes")
+    simulation = models.ForeignKey(
+        Simulation, on_delete=models.CASCADE, related_name="corrective_outcomes"
+    )
+    service = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        Recipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_key = models.CharField(max_length=40)
+    action_item = models.ForeignKey(
+        "actions.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "simulation", "target_key"], name="one_outcome_per_target"
+            ),
+        ]
