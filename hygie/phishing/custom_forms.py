@@ -206,6 +206,13 @@ class GophishImportForm(forms.Form):
             "(First Name, Last Name, Email, Position, et une colonne Service facultative)."
         ),
     )
+    group_name = forms.CharField(
+        label=_("Nom du groupe (CSV)"),
+        max_length=200,
+        required=False,
+        help_text=_("Par défaut, le nom du fichier."),
+    )
+    create_services = forms.BooleanField(label=_("Créer les services inconnus"), required=False)
     establishment = forms.ModelChoiceField(
         label=_("Établissement des nouvelles personnes"),
         queryset=Organisation.objects.none(),

@@ -188,3 +188,220 @@ ROUTES += [
     _public("phishing:teachable"),
     _public("phishing:report", "post", OK),
 ]
+
+
+# Custom lures, target lists and the GoPhish import ----------------------------------------------
+def custom_lure_a(w):
+    from hygie.phishing.models import CustomLure
+
+    if not hasattr(w, "custom_lure_a"):
+        w.custom_lure_a = CustomLure.objects.create(
+            organisation=w.est_a1,
+            name="Leurre maison A1",
+            sender_name="Informatique",
+            subject="{{prenom}}, votre session",
+            text="Reconnectez-vous : {{lien}}",
+            landing_title="Connexion",
+            landing_fields=[{"name": "identifiant", "label": "Identifiant", "type": "text"}],
+            teachable_title="Exercice",
+            teachable_body="Regardez l'adresse du lien.",
+        )
+    return w.custom_lure_a
+
+
+def target_list_a(w):
+    from hygie.phishing.models import TargetList
+
+    if not hasattr(w, "target_list_a"):
+        w.target_list_a = TargetList.objects.create(organisation=w.est_a1, name="Liste A1")
+        w.target_list_a.members.add(w.staff_a1)
+    return w.target_list_a
+
+
+def _lure_post(w):
+    return {
+        "name": "Leurre GHT",
+        "sender_name": "GHT",
+        "sender_local_part": "ght",
+        "subject": "Objet",
+        "text": "{{lien}}",
+        "html": "",
+        "landing_title": "Connexion",
+        "landing_intro": "",
+        "landing_button": "OK",
+        "teachable_title": "Exercice",
+        "teachable_body": "Texte",
+        "champ-TOTAL_FORMS": "1",
+        "champ-INITIAL_FORMS": "0",
+        "champ-0-name": "identifiant",
+        "champ-0-label": "Identifiant",
+        "champ-0-type": "text",
+        "signe-TOTAL_FORMS": "0",
+        "signe-INITIAL_FORMS": "0",
+    }
+
+
+def _exists(model_name, **lookup):
+    def check(w):
+        from hygie.phishing import models
+
+        return getattr(models, model_name).objects.filter(**lookup).exists()
+
+    return check
+
+
+_READ = {
+    "anonymous": LOGIN,
+    "outsider": NOT_FOUND,
+    "reader": OK,
+    "editor": OK,
+    "analyst": NOT_FOUND,
+}
+_WRITE_FORM = {
+    "anonymous": LOGIN,
+    "outsider": NOT_FOUND,
+    "reader": FORBIDDEN,
+    "editor": OK,
+    "analyst": NOT_FOUND,
+}
+
+ROUTES += [
+    Route(
+        "phishing:custom_lures",
+        url=lambda w: (custom_lure_a(w), reverse("phishing:custom_lures", args=[w.ght_a.pk]))[1],
+        calls=[
+            Call(
+                "get",
+                **{
+                    **_READ,
+                    "reader": OK.but(shows(lambda w: ["Leurre maison A1"])),
+                    "editor": OK.but(shows(lambda w: ["Leurre maison A1"])),
+                },
+            )
+        ],
+    ),
+    Route(
+        "phishing:custom_create",
+        url=lambda w: reverse("phishing:custom_create", args=[w.ght_a.pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data=_lure_post,
+                **{
+                    **_WRITE_FORM,
+                    "editor": REDIRECT.but(
+                        then(
+                            lambda w: _exists("CustomLure", name="Leurre GHT")(w),
+                            "created",
+                        )
+                    ),
+                },
+            ),
+        ],
+    ),
+    Route(
+        "phishing:custom_edit",
+        url=lambda w: reverse("phishing:custom_edit", args=[custom_lure_a(w).pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data=lambda w: {**_lure_post(w), "name": "Leurre renommé"},
+                **{
+                    **_WRITE_FORM,
+                    "editor": REDIRECT.but(
+                        then(lambda w: _exists("CustomLure", name="Leurre renommé")(w), "saved")
+                    ),
+                },
+            ),
+        ],
+    ),
+    Route(
+        "phishing:custom_preview",
+        url=lambda w: reverse("phishing:custom_preview", args=[custom_lure_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **{**_READ, "reader": OK.but(shows(lambda w: ["Camille, votre session"]))},
+            )
+        ],
+    ),
+    Route(
+        "phishing:custom_delete",
+        url=lambda w: reverse("phishing:custom_delete", args=[custom_lure_a(w).pk]),
+        calls=[
+            Call(
+                "post",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(lambda w: not _exists("CustomLure", name="Leurre maison A1")(w), "gone")
+                ),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:target_lists",
+        url=lambda w: (target_list_a(w), reverse("phishing:target_lists", args=[w.ght_a.pk]))[1],
+        calls=[Call("get", **{**_READ, "reader": OK.but(shows(lambda w: ["Liste A1"]))})],
+    ),
+    Route(
+        "phishing:targetlist_create",
+        url=lambda w: reverse("phishing:targetlist_create", args=[w.est_a1.pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data={"name": "Tout le monde"},
+                **{
+                    **_WRITE_FORM,
+                    "editor": REDIRECT.but(
+                        then(lambda w: _exists("TargetList", name="Tout le monde")(w), "created")
+                    ),
+                },
+            ),
+        ],
+    ),
+    Route(
+        "phishing:targetlist_detail",
+        url=lambda w: reverse("phishing:targetlist_detail", args=[target_list_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **{**_READ, "reader": OK.but(shows(lambda w: [w.staff_a1.email]))},
+            )
+        ],
+    ),
+    Route(
+        "phishing:targetlist_delete",
+        url=lambda w: reverse("phishing:targetlist_delete", args=[target_list_a(w).pk]),
+        calls=[
+            Call(
+                "post",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(lambda w: not _exists("TargetList", name="Liste A1")(w), "gone")
+                ),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:gophish_import",
+        url=lambda w: reverse("phishing:gophish_import", args=[w.ght_a.pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data={"kind": "templates"},
+                note="no file: the form answers with the missing field",
+                **_WRITE_FORM,
+            ),
+        ],
+    ),
+]
