@@ -81,6 +81,11 @@ SIMULATION_SCANNER_AGENTS = env_list(
     ],
 )
 SIMULATION_SCANNER_SECONDS = env_int("HYGIE_SIMULATION_SCANNER_SECONDS", 10, minimum=0)
+# Sending: a claimed message not marked sent after this many seconds is taken back (its
+# worker died); one task run sends for at most SIMULATION_RUN_SECONDS then hands over.
+SIMULATION_CLAIM_LEASE = env_int("HYGIE_SIMULATION_CLAIM_LEASE", 300, minimum=1)
+SIMULATION_RUN_SECONDS = env_int("HYGIE_SIMULATION_RUN_SECONDS", 60, minimum=1)
+SIMULATION_MAX_ATTEMPTS = env_int("HYGIE_SIMULATION_MAX_ATTEMPTS", 5, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -46,10 +46,12 @@ def _page(recipient: Recipient, lure, part: str) -> dict:
         "service": recipient.service.name if recipient.service_id else "",
         "etablissement": str(recipient.simulation.organisation),
         "date": date_format(timezone.localdate(), "DATE_FORMAT"),
-        "expediteur": lure.sender.display_name,
         "lien": "",
         "pixel": "",
     }
+    context["expediteur"] = render_text(
+        lure.sender.display_name, {**context, "expediteur": ""}, single_line=True
+    )
     source = getattr(lure, part)
     page = {"title": render_text(source.title, context, single_line=True)}
     if part == "landing":

@@ -1,4 +1,5 @@
-"""Simulation domain logic: who is targeted, which lure each person gets."""
+"""Simulation domain logic: who is targeted, which lure each person gets, and the campaign's
+life cycle (launch, pause, resume, cancel, complete)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hygie.core.audit import record_event
 from hygie.orgs.models import StaffMember
-from hygie.phishing.lures import resolve_lure
-from hygie.phishing.models import CampaignStatus, Recipient, Simulation
+from hygie.phishing import sending, tasks
+from hygie.phishing.lures import lure_problems, resolve_lure
+from hygie.phishing.models import CampaignStatus, Recipient, SendStatus, Simulation
 from hygie.phishing.tracking import new_token
 
 
@@ -59,11 +64,13 @@ def choose_lure(lures, *, job_family: str, service_name: str, rng: random.Random
 
 
 @transaction.atomic
-def prepare_recipients(simulation: Simulation, *, seed: int | None = None) -> Preparation:
+def prepare_recipients(
+    simulation: Simulation, *, seed: int | None = None, dry_run: bool = False
+) -> Preparation:
     """Create the recipients of a draft simulation, each with a token and a lure.
 
     People without a usable address are left out and listed, and an address met twice is
-    targeted once: nothing is silently dropped."""
+    targeted once: nothing is silently dropped. `dry_run` only counts (the draft's preview)."""
     if simulation.status != CampaignStatus.DRAFT:
         raise SimulationError(_("Les destinataires se préparent avant le lancement."))
     lures = [resolve_lure(key, simulation.organisation) for key in simulation.lures]
@@ -76,7 +83,8 @@ def prepare_recipients(simulation: Simulation, *, seed: int | None = None) -> Pr
         )
     rng = random.Random(seed)  # noqa: S311 - spreading lures, not a secret
     report = Preparation()
-    simulation.recipients.all().delete()
+    if not dry_run:
+        simulation.recipients.all().delete()
     seen: set[str] = set()
     rows = []
     for person in targeted_staff(simulation):
@@ -120,6 +128,195 @@ def prepare_recipients(simulation: Simulation, *, seed: int | None = None) -> Pr
                 token=new_token(),
             )
         )
-    Recipient.objects.bulk_create(rows, batch_size=1000)
+    if not dry_run:
+        Recipient.objects.bulk_create(rows, batch_size=1000)
     report.recipients = len(rows)
     return report
+
+
+# ------------------------------------------------------------------ life cycle
+
+
+def _profile_reachable(simulation: Simulation) -> bool:
+    chain = [int(part) for part in simulation.organisation.path.strip("/").split("/") if part]
+    return simulation.sending_profile.organisation_id in chain
+
+
+def launch_problems(simulation: Simulation) -> list[str]:
+    """Why this campaign cannot be launched as it stands; [] when it can."""
+    problems = []
+    if simulation.status != CampaignStatus.DRAFT:
+        problems.append(_("Seule une campagne en préparation peut être lancée."))
+    if not _profile_reachable(simulation):
+        problems.append(_("Le profil d'envoi n'appartient pas à cette organisation ni à son GHT."))
+    if not simulation.lures:
+        problems.append(_("Choisissez au moins un leurre."))
+    for key in simulation.lures:
+        lure = resolve_lure(key, simulation.organisation)
+        if lure is None:
+            problems.append(_("Leurre introuvable : %(key)s.") % {"key": key})
+            continue
+        for problem in lure_problems(lure):
+            problems.append(
+                _("Leurre « %(name)s » — %(problem)s") % {"name": lure.name, "problem": problem}
+            )
+    if simulation.send_until and simulation.send_until <= timezone.now():
+        problems.append(_("La fin de l'envoi est déjà passée."))
+    return problems
+
+
+@transaction.atomic
+def launch(simulation: Simulation, *, actor=None, seed: int | None = None) -> Preparation:
+    """Check, target, schedule and hand the campaign to the workers. All or nothing."""
+    simulation = Simulation.objects.select_for_update().get(pk=simulation.pk)
+    problems = launch_problems(simulation)
+    if problems:
+        raise SimulationError(" ".join(problems))
+    preparation = prepare_recipients(simulation, seed=seed)
+    if not preparation.recipients:
+        raise SimulationError(_("Aucune personne ciblée n'a d'adresse utilisable."))
+    try:
+        sending.schedule_recipients(simulation, seed=seed)
+    except sending.ScheduleError as exc:
+        raise SimulationError(str(exc)) from None
+    now = timezone.now()
+    simulation.status = CampaignStatus.SCHEDULED
+    simulation.launched_at = now
+    simulation.save(update_fields=["status", "launched_at"])
+    first = simulation.recipients.order_by("scheduled_at").values_list("scheduled_at", flat=True)[0]
+    record_event(
+        "simulation.launch",
+        actor=actor,
+        target=simulation,
+        organisation=simulation.organisation,
+        details={"recipients": preparation.recipients, "excluded": len(preparation.excluded)},
+    )
+    transaction.on_commit(lambda: tasks.schedule_run(simulation.pk, first))
+    return preparation
+
+
+def _move(simulation: Simulation, *, allowed, to, action: str, actor) -> Simulation:
+    updated = Simulation.objects.filter(pk=simulation.pk, status__in=allowed).update(status=to)
+    if not updated:
+        raise SimulationError(
+            _("Impossible dans l'état actuel (%(status)s).")
+            % {"status": simulation.get_status_display()}
+        )
+    simulation.refresh_from_db()
+    record_event(action, actor=actor, target=simulation, organisation=simulation.organisation)
+    return simulation
+
+
+def pause(simulation: Simulation, *, actor=None) -> Simulation:
+    """Stop sending after the current batch; nothing is lost, resume picks up."""
+    return _move(
+        simulation,
+        allowed=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING],
+        to=CampaignStatus.PAUSED,
+        action="simulation.pause",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def resume(simulation: Simulation, *, actor=None, seed: int | None = None) -> Simulation:
+    """Send the rest, spread again from now over what is left of the period."""
+    simulation = Simulation.objects.select_for_update().get(pk=simulation.pk)
+    if simulation.status != CampaignStatus.PAUSED:
+        raise SimulationError(_("Seule une campagne en pause peut reprendre."))
+    if simulation.send_until and simulation.send_until <= timezone.now():
+        raise SimulationError(
+            _("La période d'envoi est terminée : repoussez sa fin avant de reprendre.")
+        )
+    try:
+        sending.schedule_recipients(simulation, seed=seed)
+    except sending.ScheduleError as exc:
+        raise SimulationError(str(exc)) from None
+    simulation = _move(
+        simulation,
+        allowed=[CampaignStatus.PAUSED],
+        to=CampaignStatus.SCHEDULED,
+        action="simulation.resume",
+        actor=actor,
+    )
+    first = (
+        simulation.recipients.filter(send_status__in=sending.DUE)
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    transaction.on_commit(lambda: tasks.schedule_run(simulation.pk, first))
+    return simulation
+
+
+@transaction.atomic
+def cancel(simulation: Simulation, *, actor=None) -> Simulation:
+    """Nothing more is sent; what was sent keeps being tracked until completion."""
+    simulation = _move(
+        simulation,
+        allowed=[
+            CampaignStatus.DRAFT,
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.SENDING,
+            CampaignStatus.PAUSED,
+        ],
+        to=CampaignStatus.CANCELLED,
+        action="simulation.cancel",
+        actor=actor,
+    )
+    simulation.recipients.filter(send_status__in=sending.DUE).update(
+        send_status=SendStatus.CANCELLED
+    )
+    return simulation
+
+
+@transaction.atomic
+def complete(simulation: Simulation, *, actor=None) -> Simulation:
+    """End the observation: the campaign becomes evidence for the governance measures."""
+    simulation = _move(
+        simulation,
+        allowed=[CampaignStatus.RUNNING, CampaignStatus.SENDING, CampaignStatus.PAUSED],
+        to=CampaignStatus.COMPLETED,
+        action="simulation.complete",
+        actor=actor,
+    )
+    simulation.recipients.filter(send_status__in=sending.DUE).update(
+        send_status=SendStatus.CANCELLED
+    )
+    Simulation.objects.filter(pk=simulation.pk).update(completed_at=timezone.now())
+    simulation.refresh_from_db()
+    record_campaign_fact(simulation)
+    return simulation
+
+
+def record_campaign_fact(simulation: Simulation):
+    """The campaign as evidence: when it ran, how many received it, clicked, reported."""
+    from django.urls import reverse
+
+    from hygie.assessments.services import record_fact
+
+    counts = simulation.recipients.filter(sent_at__isnull=False).aggregate(
+        sent=Count("pk"),
+        clicked=Count("pk", filter=Q(first_click_at__isnull=False)),
+        reported=Count("pk", filter=Q(reported_at__isnull=False)),
+    )
+    sent = counts["sent"]
+    if not sent:
+        return None
+    click_rate = round(100 * counts["clicked"] / sent, 1)
+    report_rate = round(100 * counts["reported"] / sent, 1)
+    day = timezone.localtime(simulation.launched_at or timezone.now()).date()
+    return record_fact(
+        simulation.organisation,
+        "phishing.campaign",
+        source_key=f"simulation-{simulation.pk}",
+        occurred_on=day,
+        summary=_(
+            "Simulation « %(name)s » : %(sent)s messages envoyés, %(click)s %% de clics, "
+            "%(report)s %% de signalements."
+        )
+        % {"name": simulation.name, "sent": sent, "click": click_rate, "report": report_rate},
+        value=report_rate,
+        url=reverse("phishing:simulation", args=[simulation.pk]),
+        details={"sent": sent, "click_rate": click_rate, "report_rate": report_rate},
+    )

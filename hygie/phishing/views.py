@@ -1,4 +1,4 @@
-"""Sending profiles pages. Profiles belong to an establishment or a GHT; managing them needs
+"""Sending profiles and campaign pages. Profiles belong to an establishment or a GHT; managing them needs
 the "manage" action there, reading them "view" (the password is never shown back)."""
 
 from __future__ import annotations
@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Min, Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,9 +17,10 @@ from hygie.core.visibility import get_for_action_or_refuse, get_visible_or_404
 from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import MANAGE, VIEW
 from hygie.orgs.services import can
-from hygie.phishing import smtp
-from hygie.phishing.forms import SendingProfileForm, TestSendForm
-from hygie.phishing.models import SendingProfile
+from hygie.phishing import sending, services, smtp
+from hygie.phishing.forms import SendingProfileForm, SimulationForm, TestSendForm
+from hygie.phishing.lures import resolve_lure
+from hygie.phishing.models import CampaignStatus, SendingProfile, SendStatus, Simulation
 
 OWNER_KINDS = (Kind.ESTABLISHMENT, Kind.GHT)
 
@@ -129,3 +132,171 @@ def profile_test(request, profile_id: int):
     )
     (messages.success if outcome.ok else messages.error)(request, outcome.message)
     return redirect("phishing:profiles", profile.organisation_id)
+
+
+# ------------------------------------------------------------------ campaigns
+
+
+def _status_counts(simulation):
+    return sending.progress(simulation)
+
+
+@login_required
+def simulation_list(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+    simulations = (
+        Simulation.objects.visible_to(request.user, VIEW)
+        .filter(organisation__path__startswith=node.path)
+        .select_related("organisation")
+        .annotate(
+            targeted=Count("recipients"),
+            sent=Count("recipients", filter=Q(recipients__send_status=SendStatus.SENT)),
+        )
+    )
+    return render(
+        request,
+        "phishing/simulation_list.html",
+        {
+            "node": node,
+            "simulations": simulations,
+            "can_manage": node.kind in OWNER_KINDS and can(request.user, MANAGE, node),
+        },
+    )
+
+
+@login_required
+def simulation_create(request, org_id: int):
+    node = get_for_action_or_refuse(
+        Organisation.objects, request.user, MANAGE, seen_with=VIEW, pk=org_id
+    )
+    if node.kind not in OWNER_KINDS:
+        raise PermissionDenied(_("Une campagne appartient à un établissement ou à un GHT."))
+    form = SimulationForm(request.POST or None, organisation=node)
+    if request.method == "POST" and form.is_valid():
+        simulation = form.save(commit=False)
+        simulation.created_by = request.user
+        simulation.save()
+        form.save_m2m()
+        record_event(
+            "simulation.create",
+            request=request,
+            target=simulation,
+            organisation=node,
+            details={"name": simulation.name, "lures": simulation.lures},
+        )
+        messages.success(request, _("Campagne créée : vérifiez-la avant de la lancer."))
+        return redirect("phishing:simulation", simulation.pk)
+    return render(
+        request,
+        "phishing/simulation_form.html",
+        {"node": node, "form": form, "title": _("Nouvelle campagne de simulation")},
+    )
+
+
+def _simulation(request, simulation_id: int, action: str) -> Simulation:
+    return get_for_action_or_refuse(
+        Simulation.objects.select_related("organisation", "sending_profile"),
+        request.user,
+        action,
+        seen_with=VIEW,
+        pk=simulation_id,
+    )
+
+
+@login_required
+def simulation_edit(request, simulation_id: int):
+    simulation = _simulation(request, simulation_id, MANAGE)
+    if simulation.status != CampaignStatus.DRAFT:
+        messages.error(request, _("Une campagne lancée ne se modifie plus."))
+        return redirect("phishing:simulation", simulation.pk)
+    form = SimulationForm(
+        request.POST or None, instance=simulation, organisation=simulation.organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        simulation = form.save()
+        record_event(
+            "simulation.change",
+            request=request,
+            target=simulation,
+            organisation=simulation.organisation,
+            details={"name": simulation.name, "lures": simulation.lures},
+        )
+        messages.success(request, _("Campagne enregistrée."))
+        return redirect("phishing:simulation", simulation.pk)
+    return render(
+        request,
+        "phishing/simulation_form.html",
+        {"node": simulation.organisation, "form": form, "title": simulation.name},
+    )
+
+
+@login_required
+def simulation_detail(request, simulation_id: int):
+    simulation = get_visible_or_404(
+        Simulation.objects.select_related("organisation", "sending_profile"),
+        request.user,
+        VIEW,
+        pk=simulation_id,
+    )
+    can_manage = can(request.user, MANAGE, simulation.organisation)
+    context = {
+        "simulation": simulation,
+        "node": simulation.organisation,
+        "can_manage": can_manage,
+        "lures": [resolve_lure(key, simulation.organisation) or key for key in simulation.lures],
+    }
+    if simulation.status == CampaignStatus.DRAFT:
+        context["problems"] = services.launch_problems(simulation)
+        try:
+            context["preview"] = services.prepare_recipients(simulation, seed=0, dry_run=True)
+        except services.SimulationError as exc:
+            context["problems"].append(str(exc))
+    else:
+        context["progress"] = _status_counts(simulation)
+        context["errors"] = (
+            simulation.recipients.filter(send_status__in=[SendStatus.FAILED, SendStatus.RETRY])
+            .values("last_error")
+            .order_by()
+            .annotate(n=Count("pk"))
+            .order_by("-n")[:20]
+        )
+        window = simulation.recipients.aggregate(
+            first=Min("scheduled_at"), last=Max("scheduled_at")
+        )
+        context["window"] = window
+    return render(request, "phishing/simulation_detail.html", context)
+
+
+ACTIONS = {
+    "lancer": "launch",
+    "pause": "pause",
+    "reprendre": "resume",
+    "annuler": "cancel",
+    "terminer": "complete",
+}
+
+
+@login_required
+@require_POST
+def simulation_action(request, simulation_id: int, action: str):
+    simulation = _simulation(request, simulation_id, MANAGE)
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        outcome = getattr(services, ACTIONS[action])(simulation, actor=request.user)
+    except services.SimulationError as exc:
+        messages.error(request, str(exc))
+        return redirect("phishing:simulation", simulation.pk)
+    if action == "lancer":
+        messages.success(
+            request,
+            _(
+                "Campagne lancée : %(n)s destinataires, %(excluded)s personnes écartées (voir la liste)."
+            )
+            % {"n": outcome.recipients, "excluded": len(outcome.excluded)},
+        )
+    else:
+        messages.success(
+            request, _("Campagne : %(status)s.") % {"status": outcome.get_status_display()}
+        )
+    return redirect("phishing:simulation", simulation.pk)

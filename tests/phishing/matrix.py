@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from hygie.phishing.models import SendingProfile
+from hygie.phishing.models import SendingProfile, Simulation
 from tests.permission_matrix import (
     FORBIDDEN,
     LOGIN,
@@ -187,6 +187,143 @@ ROUTES += [
     _public("phishing:submit", "post", REDIRECT, data={"identifiant": "x"}),
     _public("phishing:teachable"),
     _public("phishing:report", "post", OK),
+]
+
+
+def simulation_a(w):
+    """A draft campaign of CHU A1."""
+    if not hasattr(w, "simulation_a"):
+        w.simulation_a = Simulation.objects.create(
+            organisation=w.est_a1,
+            name="Campagne de printemps A1",
+            sending_profile=profile_a(w),
+            lures=["resultats-laboratoire"],
+        )
+    return w.simulation_a
+
+
+def simulation_form(w):
+    return {
+        "name": "Campagne d'automne",
+        "sending_profile": profile_a(w).pk,
+        "lures": ["planning-gardes", "paie-mutuelle"],
+        "assignment": "random",
+        "business_start": "08:30",
+        "business_end": "17:30",
+        "business_days": ["0", "1", "2", "3", "4"],
+        "rate_per_minute": 30,
+        "observe_days": 7,
+    }
+
+
+def _status_is(status):
+    return then(lambda w: Simulation.objects.get(pk=w.simulation_a.pk).status == status, status)
+
+
+ROUTES += [
+    Route(
+        "phishing:simulations",
+        url=lambda w: (simulation_a(w), reverse("phishing:simulations", args=[w.ght_a.pk]))[1],
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=OK.but(shows(lambda w: ["Campagne de printemps A1"])),
+                editor=OK.but(shows(lambda w: ["Campagne de printemps A1"])),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:simulation_create",
+        url=lambda w: reverse("phishing:simulation_create", args=[w.est_a1.pk]),
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=OK,
+                analyst=NOT_FOUND,
+            ),
+            Call(
+                "post",
+                data=simulation_form,
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(
+                        lambda w: Simulation.objects.filter(
+                            name="Campagne d'automne", organisation=w.est_a1
+                        ).exists(),
+                        "created",
+                    )
+                ),
+                analyst=NOT_FOUND,
+            ),
+        ],
+    ),
+    Route(
+        "phishing:simulation",
+        url=lambda w: reverse("phishing:simulation", args=[simulation_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=OK.but(shows(lambda w: ["Campagne de printemps A1"])),
+                editor=OK.but(shows(lambda w: ["Lancer la campagne"])),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:simulation_edit",
+        url=lambda w: reverse("phishing:simulation_edit", args=[simulation_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=OK,
+                analyst=NOT_FOUND,
+            ),
+            Call(
+                "post",
+                data=simulation_form,
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(
+                        lambda w: (
+                            Simulation.objects.get(pk=w.simulation_a.pk).name
+                            == "Campagne d'automne"
+                        ),
+                        "renamed",
+                    )
+                ),
+                analyst=NOT_FOUND,
+            ),
+        ],
+    ),
+    Route(
+        "phishing:simulation_action",
+        url=lambda w: reverse("phishing:simulation_action", args=[simulation_a(w).pk, "annuler"]),
+        calls=[
+            Call(
+                "post",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(_status_is("cancelled")),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
 ]
 
 

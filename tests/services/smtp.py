@@ -14,7 +14,7 @@ import ssl
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -102,6 +102,8 @@ class SmtpServer:
     messages: list = field(default_factory=list)
     logins: list = field(default_factory=list)
     fail_with: list = field(default_factory=list)  # (code, text) answered to the next RCPTs
+    # Called with the recipient address before each RCPT is answered (e.g. to kill a client).
+    on_rcpt: object = None
 
 
 class _Handler:
@@ -109,6 +111,8 @@ class _Handler:
         self.server = server
 
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
+        if self.server.on_rcpt is not None:
+            self.server.on_rcpt(address)
         if self.server.fail_with:
             code, text = self.server.fail_with.pop(0)
             return f"{code} {text}"
@@ -117,7 +121,11 @@ class _Handler:
 
     async def handle_DATA(self, smtp, session, envelope):
         self.server.messages.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), message_from_bytes(envelope.content))
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message_from_bytes(envelope.content, policy=policy.default),
+            )
         )
         return "250 Message accepted"
 
