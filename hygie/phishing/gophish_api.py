@@ -34,7 +34,12 @@ from rest_framework.views import APIView
 from hygie.accounts.api_auth import ApiTokenAuthentication, TokenScopePermission
 from hygie.accounts.models import ApiToken, ApiTokenScope
 from hygie.core.audit import record_event
-from hygie.core.visibility import clear_scope_cache, get_visible_or_404, scopes_for
+from hygie.core.visibility import (
+    clear_scope_cache,
+    get_for_action_or_refuse,
+    get_visible_or_404,
+    scopes_for,
+)
 from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import CHANGE, MANAGE, VIEW
 from hygie.orgs.services import can
@@ -165,6 +170,8 @@ class GophishView(APIView):
                 return node
         else:
             paths = scopes_for(user, action)
+            if not paths:
+                raise exceptions.PermissionDenied(_("Vous n'avez pas le droit d'écrire."))
             if isinstance(paths, list):
                 nodes = list(Organisation.objects.filter(path__in=paths, kind__in=OWNER_KINDS)[:2])
                 if len(nodes) == 1 and len(paths) == 1:
@@ -175,6 +182,14 @@ class GophishView(APIView):
                 "c'est là que Hygie range ce qu'il crée."
             )
         )
+
+
+def _for(queryset, request, action: str, pk):
+    """The object for a write: 404 outside what the key sees, 403 when it only reads it."""
+    try:
+        return get_for_action_or_refuse(queryset, request.user, action, seen_with=VIEW, pk=pk)
+    except Http404:
+        raise exceptions.NotFound(_("Introuvable.")) from None
 
 
 def _success(message: str, code=status.HTTP_200_OK) -> Response:
@@ -242,8 +257,8 @@ class _LureCollection(GophishView):
         return Response([self.to_json(lure) for lure in lures])
 
     def post(self, request):
-        values = _checked(self.values_of, self.body())
         home = self.home()
+        values = _checked(self.values_of, self.body())
         existing = CustomLure.objects.filter(organisation=home, name=values["name"]).first()
         # A template and a page of the same name make one lure (as the import does).
         if existing is not None and self.filled(existing):
@@ -271,9 +286,7 @@ class _LureItem(GophishView):
             if lure is None:
                 raise exceptions.NotFound(_("Introuvable."))
             return lure
-        return get_visible_or_404(
-            CustomLure.objects.filter(self.has), self.request.user, action, pk=self.kwargs["pk"]
-        )
+        return _for(CustomLure.objects.filter(self.has), self.request, action, self.kwargs["pk"])
 
     def get(self, request, pk):
         return Response(self.to_json(self.lure()))
@@ -381,11 +394,11 @@ class Groups(GophishView):
         return Response([group_json(item) for item in lists])
 
     def post(self, request):
+        home = self.home()
         body = self.body()
         name = str(body.get("name") or "").strip()
         if not name:
             raise Refused(_("Nom du groupe manquant."))
-        home = self.home()
         if TargetList.objects.filter(organisation=home, name=name).exists():
             raise Conflict("Group name already in use")
         target_list = _save_group(self, home, body, name)
@@ -404,9 +417,7 @@ class GroupItem(GophishView):
         return Response(group_json(get_visible_or_404(TargetList.objects, request.user, pk=pk)))
 
     def put(self, request, pk):
-        target_list = get_visible_or_404(
-            TargetList.objects.select_related("organisation"), request.user, CHANGE, pk=pk
-        )
+        target_list = _for(TargetList.objects.select_related("organisation"), request, CHANGE, pk)
         body = self.body()
         name = str(body.get("name") or target_list.name).strip()
         node = target_list.organisation
@@ -422,7 +433,7 @@ class GroupItem(GophishView):
         return Response(group_json(target_list))
 
     def delete(self, request, pk):
-        target_list = get_visible_or_404(TargetList.objects, request.user, MANAGE, pk=pk)
+        target_list = _for(TargetList.objects, request, MANAGE, pk)
         if target_list.simulations.exists():
             raise Refused(_("Ce groupe sert à des campagnes : suppression impossible."))
         target_list.delete()
@@ -765,6 +776,7 @@ class Campaigns(GophishView):
         return combined.key
 
     def post(self, request):
+        home = self.home()
         body = self.body()
         name = str(body.get("name") or "").strip()
         template_name, page_name, smtp_name = (
@@ -793,7 +805,6 @@ class Campaigns(GophishView):
         launch_date, send_by = _when(body, "launch_date"), _when(body, "send_by_date")
         if launch_date and send_by and send_by <= launch_date:
             raise Refused(_("La date de fin d'envoi doit suivre la date de lancement."))
-        home = self.home()
         profile = (
             SendingProfile.objects.visible_to(request.user, VIEW).filter(name=smtp_name).first()
         )
@@ -841,10 +852,11 @@ class CampaignsSummary(GophishView):
 
 def _campaign(request, pk, action=VIEW) -> Simulation:
     try:
-        return get_visible_or_404(
+        return get_for_action_or_refuse(
             Simulation.objects.select_related("sending_profile", "organisation"),
             request.user,
             action,
+            seen_with=VIEW,
             pk=pk,
         )
     except Http404:
