@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("hygie.phishing.urls")),
     path("", include("hygie.mailreports.urls")),
     path("api/v1/", include(("hygie.api_urls", "api"), namespace="api")),
+    # GoPhish-compatible API (its own paths: /api/campaigns/, /api/groups/...; no clash with v1).
+    path("api/", include(("hygie.phishing.gophish_urls", "gophish"), namespace="gophish")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Single sign-on: always routed, the views answer 404 while HYGIE_OIDC_ENABLED is off.
     path("oidc/", include("hygie.accounts.oidc_urls")),

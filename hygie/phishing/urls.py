@@ -35,3 +35,55 @@ urlpatterns = [
     path("s/a/<str:token>/", public_views.teachable, name="teachable"),
     path("s/r/<str:token>/", public_views.report, name="report"),
 ]
+
+# Custom lures, target lists and the GoPhish import.
+from hygie.phishing import custom_views  # noqa: E402 - kept with its routes, for easy merges
+
+urlpatterns += [
+    path(
+        "organisations/<int:org_id>/simulations/leurres/",
+        custom_views.lure_list,
+        name="custom_lures",
+    ),
+    path(
+        "organisations/<int:org_id>/simulations/leurres/nouveau/",
+        custom_views.lure_create,
+        name="custom_create",
+    ),
+    path("simulations/leurres/<int:lure_id>/", custom_views.lure_edit, name="custom_edit"),
+    path(
+        "simulations/leurres/<int:lure_id>/apercu/",
+        custom_views.lure_preview,
+        name="custom_preview",
+    ),
+    path(
+        "simulations/leurres/<int:lure_id>/supprimer/",
+        custom_views.lure_delete,
+        name="custom_delete",
+    ),
+    path(
+        "organisations/<int:org_id>/simulations/listes/",
+        custom_views.targetlist_list,
+        name="target_lists",
+    ),
+    path(
+        "organisations/<int:org_id>/simulations/listes/nouvelle/",
+        custom_views.targetlist_create,
+        name="targetlist_create",
+    ),
+    path(
+        "simulations/listes/<int:list_id>/",
+        custom_views.targetlist_detail,
+        name="targetlist_detail",
+    ),
+    path(
+        "simulations/listes/<int:list_id>/supprimer/",
+        custom_views.targetlist_delete,
+        name="targetlist_delete",
+    ),
+    path(
+        "organisations/<int:org_id>/simulations/import-gophish/",
+        custom_views.gophish_import,
+        name="gophish_import",
+    ),
+]

@@ -6,12 +6,15 @@ from django.urls import reverse
 
 from hygie.phishing.models import SendingProfile, Simulation
 from tests.permission_matrix import (
+    BAD_REQUEST,
+    CREATED,
     FORBIDDEN,
     LOGIN,
     NOT_FOUND,
     OK,
     PERSONAS,
     REDIRECT,
+    UNAUTHORIZED,
     Call,
     Route,
     hides,
@@ -325,3 +328,478 @@ ROUTES += [
         ],
     ),
 ]
+
+
+# Custom lures, target lists and the GoPhish import ----------------------------------------------
+def custom_lure_a(w):
+    from hygie.phishing.models import CustomLure
+
+    if not hasattr(w, "custom_lure_a"):
+        w.custom_lure_a = CustomLure.objects.create(
+            organisation=w.est_a1,
+            name="Leurre maison A1",
+            sender_name="Informatique",
+            subject="{{prenom}}, votre session",
+            text="Reconnectez-vous : {{lien}}",
+            landing_title="Connexion",
+            landing_fields=[{"name": "identifiant", "label": "Identifiant", "type": "text"}],
+            teachable_title="Exercice",
+            teachable_body="Regardez l'adresse du lien.",
+        )
+    return w.custom_lure_a
+
+
+def target_list_a(w):
+    from hygie.phishing.models import TargetList
+
+    if not hasattr(w, "target_list_a"):
+        w.target_list_a = TargetList.objects.create(organisation=w.est_a1, name="Liste A1")
+        w.target_list_a.members.add(w.staff_a1)
+    return w.target_list_a
+
+
+def _lure_post(w):
+    return {
+        "name": "Leurre GHT",
+        "sender_name": "GHT",
+        "sender_local_part": "ght",
+        "subject": "Objet",
+        "text": "{{lien}}",
+        "html": "",
+        "landing_title": "Connexion",
+        "landing_intro": "",
+        "landing_button": "OK",
+        "teachable_title": "Exercice",
+        "teachable_body": "Texte",
+        "champ-TOTAL_FORMS": "1",
+        "champ-INITIAL_FORMS": "0",
+        "champ-0-name": "identifiant",
+        "champ-0-label": "Identifiant",
+        "champ-0-type": "text",
+        "signe-TOTAL_FORMS": "0",
+        "signe-INITIAL_FORMS": "0",
+    }
+
+
+def _exists(model_name, **lookup):
+    def check(w):
+        from hygie.phishing import models
+
+        return getattr(models, model_name).objects.filter(**lookup).exists()
+
+    return check
+
+
+_READ = {
+    "anonymous": LOGIN,
+    "outsider": NOT_FOUND,
+    "reader": OK,
+    "editor": OK,
+    "analyst": NOT_FOUND,
+}
+_WRITE_FORM = {
+    "anonymous": LOGIN,
+    "outsider": NOT_FOUND,
+    "reader": FORBIDDEN,
+    "editor": OK,
+    "analyst": NOT_FOUND,
+}
+
+ROUTES += [
+    Route(
+        "phishing:custom_lures",
+        url=lambda w: (custom_lure_a(w), reverse("phishing:custom_lures", args=[w.ght_a.pk]))[1],
+        calls=[
+            Call(
+                "get",
+                **{
+                    **_READ,
+                    "reader": OK.but(shows(lambda w: ["Leurre maison A1"])),
+                    "editor": OK.but(shows(lambda w: ["Leurre maison A1"])),
+                },
+            )
+        ],
+    ),
+    Route(
+        "phishing:custom_create",
+        url=lambda w: reverse("phishing:custom_create", args=[w.ght_a.pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data=_lure_post,
+                **{
+                    **_WRITE_FORM,
+                    "editor": REDIRECT.but(
+                        then(
+                            lambda w: _exists("CustomLure", name="Leurre GHT")(w),
+                            "created",
+                        )
+                    ),
+                },
+            ),
+        ],
+    ),
+    Route(
+        "phishing:custom_edit",
+        url=lambda w: reverse("phishing:custom_edit", args=[custom_lure_a(w).pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data=lambda w: {**_lure_post(w), "name": "Leurre renommé"},
+                **{
+                    **_WRITE_FORM,
+                    "editor": REDIRECT.but(
+                        then(lambda w: _exists("CustomLure", name="Leurre renommé")(w), "saved")
+                    ),
+                },
+            ),
+        ],
+    ),
+    Route(
+        "phishing:custom_preview",
+        url=lambda w: reverse("phishing:custom_preview", args=[custom_lure_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **{**_READ, "reader": OK.but(shows(lambda w: ["Camille, votre session"]))},
+            )
+        ],
+    ),
+    Route(
+        "phishing:custom_delete",
+        url=lambda w: reverse("phishing:custom_delete", args=[custom_lure_a(w).pk]),
+        calls=[
+            Call(
+                "post",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(lambda w: not _exists("CustomLure", name="Leurre maison A1")(w), "gone")
+                ),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:target_lists",
+        url=lambda w: (target_list_a(w), reverse("phishing:target_lists", args=[w.ght_a.pk]))[1],
+        calls=[Call("get", **{**_READ, "reader": OK.but(shows(lambda w: ["Liste A1"]))})],
+    ),
+    Route(
+        "phishing:targetlist_create",
+        url=lambda w: reverse("phishing:targetlist_create", args=[w.est_a1.pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data={"name": "Tout le monde"},
+                **{
+                    **_WRITE_FORM,
+                    "editor": REDIRECT.but(
+                        then(lambda w: _exists("TargetList", name="Tout le monde")(w), "created")
+                    ),
+                },
+            ),
+        ],
+    ),
+    Route(
+        "phishing:targetlist_detail",
+        url=lambda w: reverse("phishing:targetlist_detail", args=[target_list_a(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **{**_READ, "reader": OK.but(shows(lambda w: [w.staff_a1.email]))},
+            )
+        ],
+    ),
+    Route(
+        "phishing:targetlist_delete",
+        url=lambda w: reverse("phishing:targetlist_delete", args=[target_list_a(w).pk]),
+        calls=[
+            Call(
+                "post",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(
+                    then(lambda w: not _exists("TargetList", name="Liste A1")(w), "gone")
+                ),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    Route(
+        "phishing:gophish_import",
+        url=lambda w: reverse("phishing:gophish_import", args=[w.ght_a.pk]),
+        calls=[
+            Call("get", **_WRITE_FORM),
+            Call(
+                "post",
+                data={"kind": "templates"},
+                note="no file: the form answers with the missing field",
+                **_WRITE_FORM,
+            ),
+        ],
+    ),
+]
+
+
+# The GoPhish-compatible API (hygie/phishing/gophish_api.py), by session here; keys are tested
+# with GoPhish's own client in tests/phishing/test_gophish_api.py ---------------------------------
+def page_lure_a(w):
+    from hygie.phishing.models import CustomLure
+
+    if not hasattr(w, "page_lure_a"):
+        w.page_lure_a = CustomLure.objects.create(
+            organisation=w.est_a1,
+            name="Page maison A1",
+            sender_name="Informatique",
+            landing_title="Connexion",
+            landing_html='<form><input name="login"></form>',
+            landing_fields=[{"name": "login", "label": "login", "type": "text"}],
+            teachable_title="Exercice",
+            teachable_body="Regardez l'adresse du lien.",
+        )
+    return w.page_lure_a
+
+
+def _gophish(name, *args):
+    return lambda w: reverse(f"gophish:{name}", args=[a(w) for a in args])
+
+
+def _pk(builder):
+    return lambda w: builder(w).pk
+
+
+_API_READ = {
+    "anonymous": UNAUTHORIZED,
+    "outsider": OK,
+    "reader": OK,
+    "editor": OK,
+    "analyst": OK,
+}
+_API_ITEM = {
+    "anonymous": UNAUTHORIZED,
+    "outsider": NOT_FOUND,
+    "reader": OK,
+    "editor": OK,
+    "analyst": NOT_FOUND,
+}
+
+
+def _api_list(name, builder, shown):
+    return Route(
+        f"gophish:{name}",
+        url=lambda w: (builder(w), reverse(f"gophish:{name}"))[1],
+        api=True,
+        calls=[
+            Call(
+                "get",
+                **{
+                    **_API_READ,
+                    "outsider": OK.but(hides(lambda w: [shown])),
+                    "analyst": OK.but(hides(lambda w: [shown])),
+                    "reader": OK.but(shows(lambda w: [shown])),
+                    "editor": OK.but(shows(lambda w: [shown])),
+                },
+            )
+        ],
+    )
+
+
+def _api_write(data, editor, note="", outsider=BAD_REQUEST):
+    """Another GHT's RSSI writes in their own GHT (never in GHT A): created, or refused."""
+    return Call(
+        "post",
+        data=data,
+        note=note,
+        anonymous=UNAUTHORIZED,
+        outsider=outsider,
+        reader=FORBIDDEN,
+        editor=editor,
+        analyst=FORBIDDEN,
+    )
+
+
+def _api_item_writes(name, builder, put_data, gone):
+    url = _gophish(name, _pk(builder))
+    return [
+        Call("get", url=url, **_API_ITEM),
+        Call(
+            "put",
+            url=url,
+            data=put_data,
+            anonymous=UNAUTHORIZED,
+            outsider=NOT_FOUND,
+            reader=FORBIDDEN,
+            editor=OK,
+            analyst=NOT_FOUND,
+        ),
+        Call(
+            "delete",
+            url=url,
+            anonymous=UNAUTHORIZED,
+            outsider=NOT_FOUND,
+            reader=FORBIDDEN,
+            editor=OK.but(then(gone, "deleted")),
+            analyst=NOT_FOUND,
+        ),
+    ]
+
+
+def _gone(model_name, attribute):
+    def check(w):
+        from hygie.phishing import models
+
+        return not getattr(models, model_name).objects.filter(pk=getattr(w, attribute).pk).exists()
+
+    return check
+
+
+_TEMPLATE_BODY = {"name": "Modèle API", "subject": "Objet", "text": "{{.URL}}", "html": ""}
+_PAGE_BODY = {"name": "Page API", "html": '<form><input name="login"></form>'}
+
+ROUTES += [_api_list("campaigns", simulation_a, "Campagne de printemps A1")]
+ROUTES[-1].calls.append(
+    _api_write(
+        {"name": ""},
+        BAD_REQUEST.but(shows(lambda w: ["Nom de la campagne manquant"])),
+        note="a full creation runs in test_gophish_api.py with GoPhish's client",
+    )
+)
+ROUTES += [
+    _api_list("campaigns_summary", simulation_a, "Campagne de printemps A1"),
+    Route(
+        "gophish:campaign",
+        url=_gophish("campaign", _pk(simulation_a)),
+        api=True,
+        calls=[
+            Call("get", **_API_ITEM),
+            Call(
+                "delete",
+                anonymous=UNAUTHORIZED,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=OK.but(then(_gone("Simulation", "simulation_a"), "deleted")),
+                analyst=NOT_FOUND,
+            ),
+        ],
+    ),
+    Route(
+        "gophish:campaign_results",
+        url=_gophish("campaign_results", _pk(simulation_a)),
+        api=True,
+        calls=[Call("get", **_API_ITEM)],
+    ),
+    Route(
+        "gophish:campaign_summary",
+        url=_gophish("campaign_summary", _pk(simulation_a)),
+        api=True,
+        calls=[Call("get", **_API_ITEM)],
+    ),
+    Route(
+        "gophish:campaign_complete",
+        url=_gophish("campaign_complete", _pk(simulation_a)),
+        api=True,
+        calls=[
+            Call(
+                "get",
+                setup=lambda w: Simulation.objects.filter(pk=simulation_a(w).pk).update(
+                    status="running"
+                ),
+                anonymous=UNAUTHORIZED,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=OK.but(_status_is("completed")),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+    _api_list("groups", target_list_a, "Liste A1"),
+    _api_list("groups_summary", target_list_a, "Liste A1"),
+    Route(
+        "gophish:group",
+        url=_gophish("group", _pk(target_list_a)),
+        api=True,
+        calls=_api_item_writes(
+            "group",
+            target_list_a,
+            lambda w: {"name": "Liste A1", "targets": [{"email": w.staff_a1.email}]},
+            _gone("TargetList", "target_list_a"),
+        ),
+    ),
+    Route(
+        "gophish:group_summary",
+        url=_gophish("group_summary", _pk(target_list_a)),
+        api=True,
+        calls=[Call("get", **_API_ITEM)],
+    ),
+    _api_list("templates", custom_lure_a, "Leurre maison A1"),
+    _api_list("pages", page_lure_a, "Page maison A1"),
+    Route(
+        "gophish:template",
+        url=_gophish("template", _pk(custom_lure_a)),
+        api=True,
+        calls=_api_item_writes(
+            "template",
+            custom_lure_a,
+            {**_TEMPLATE_BODY, "name": "Leurre maison A1"},
+            _gone("CustomLure", "custom_lure_a"),
+        ),
+    ),
+    Route(
+        "gophish:page",
+        url=_gophish("page", _pk(page_lure_a)),
+        api=True,
+        calls=_api_item_writes(
+            "page",
+            page_lure_a,
+            {**_PAGE_BODY, "name": "Page maison A1"},
+            _gone("CustomLure", "page_lure_a"),
+        ),
+    ),
+    _api_list("smtp", profile_a, "Relais CHU A1"),
+    Route(
+        "gophish:smtp_item",
+        url=_gophish("smtp_item", _pk(profile_a)),
+        api=True,
+        calls=[Call("get", **{**_API_ITEM, "editor": OK.but(hides(lambda w: [SECRET]))})],
+    ),
+]
+
+
+def _add_post(name, data, editor, outsider=BAD_REQUEST):
+    route = next(r for r in ROUTES if r.name == f"gophish:{name}")
+    route.calls.append(_api_write(data, editor, outsider=outsider))
+
+
+_add_post(
+    "groups",
+    lambda w: {"name": "Groupe API", "targets": [{"email": w.staff_a1.email}]},
+    CREATED.but(then(lambda w: _exists("TargetList", name="Groupe API")(w), "created")),
+)
+_add_post(
+    "templates",
+    _TEMPLATE_BODY,
+    CREATED.but(
+        then(lambda w: _exists("CustomLure", name="Modèle API", organisation=w.ght_a)(w), "here")
+    ),
+    outsider=CREATED.but(
+        then(
+            lambda w: _exists("CustomLure", name="Modèle API", organisation=w.ght_b)(w), "in GHT B"
+        )
+    ),
+)
+_add_post(
+    "pages",
+    _PAGE_BODY,
+    CREATED.but(
+        then(lambda w: _exists("CustomLure", name="Page API", organisation=w.ght_a)(w), "here")
+    ),
+    outsider=CREATED.but(
+        then(lambda w: _exists("CustomLure", name="Page API", organisation=w.ght_b)(w), "in GHT B")
+    ),
+)
