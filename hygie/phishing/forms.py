@@ -5,7 +5,7 @@ import ssl
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hygie.phishing.models import SendingProfile, Simulation
+from hygie.phishing.models import CorrectiveRule, SendingProfile, Simulation, Trigger
 
 
 class SendingProfileForm(forms.ModelForm):
@@ -229,3 +229,25 @@ class SimulationForm(forms.ModelForm):
             simulation.save()
             self.save_m2m()
         return simulation
+
+
+class CorrectiveRuleForm(forms.ModelForm):
+    class Meta:
+        model = CorrectiveRule
+        fields = ["name", "trigger", "threshold", "remedy", "active"]
+        help_texts = {
+            "threshold": _(
+                "Un pourcentage pour les déclencheurs par service ; un nombre de campagnes pour "
+                "les personnes qui cliquent à répétition (2 au moins)."
+            )
+        }
+
+    def clean(self):
+        data = super().clean()
+        trigger, threshold = data.get("trigger"), data.get("threshold")
+        if trigger in (Trigger.SERVICE_CLICKS, Trigger.SERVICE_REPORTS) and threshold is not None:
+            if not 1 <= threshold <= 100:
+                self.add_error("threshold", _("Un pourcentage entre 1 et 100."))
+        if trigger == Trigger.REPEAT and threshold is not None and threshold < 2:
+            self.add_error("threshold", _("Au moins 2 campagnes."))
+        return data

@@ -295,7 +295,37 @@ def complete(simulation: Simulation, *, actor=None) -> Simulation:
     Simulation.objects.filter(pk=simulation.pk).update(completed_at=timezone.now())
     simulation.refresh_from_db()
     record_campaign_fact(simulation)
+    from hygie.phishing.corrective import apply_rules
+
+    outcomes = apply_rules(simulation)
+    if outcomes:
+        record_event(
+            "simulation.corrective",
+            actor=actor,
+            target=simulation,
+            organisation=simulation.organisation,
+            details={"outcomes": len(outcomes)},
+        )
     return simulation
+
+
+def apply_corrective(simulation: Simulation, *, actor=None):
+    """Apply the corrective rules now (they also apply by themselves at completion)."""
+    from hygie.phishing.corrective import apply_rules
+
+    if simulation.status not in (CampaignStatus.RUNNING, CampaignStatus.COMPLETED):
+        raise SimulationError(
+            _("Les mesures correctives s'appliquent une fois tous les messages envoyés.")
+        )
+    outcomes = apply_rules(simulation)
+    record_event(
+        "simulation.corrective",
+        actor=actor,
+        target=simulation,
+        organisation=simulation.organisation,
+        details={"outcomes": len(outcomes)},
+    )
+    return outcomes
 
 
 def record_campaign_fact(simulation: Simulation):

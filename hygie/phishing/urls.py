@@ -24,9 +24,19 @@ urlpatterns = [
         "simulations/<int:simulation_id>/modifier/", views.simulation_edit, name="simulation_edit"
     ),
     re_path(
-        r"^simulations/(?P<simulation_id>[0-9]+)/(?P<action>lancer|pause|reprendre|annuler|terminer)/$",
+        r"^simulations/(?P<simulation_id>[0-9]+)/(?P<action>lancer|pause|reprendre|annuler|terminer|mesures)/$",
         views.simulation_action,
         name="simulation_action",
+    ),
+    path(
+        "organisations/<int:org_id>/simulations/mesures-correctives/",
+        views.corrective_rules,
+        name="corrective_rules",
+    ),
+    path(
+        "simulations/mesures-correctives/<int:rule_id>/supprimer/",
+        views.corrective_rule_delete,
+        name="corrective_rule_delete",
     ),
     # Reached by recipients without an account (see public_views).
     path("s/o/<str:token>.gif", public_views.open_pixel, name="open"),

@@ -18,9 +18,20 @@ from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import MANAGE, VIEW
 from hygie.orgs.services import can
 from hygie.phishing import sending, services, smtp
-from hygie.phishing.forms import SendingProfileForm, SimulationForm, TestSendForm
+from hygie.phishing.forms import (
+    CorrectiveRuleForm,
+    SendingProfileForm,
+    SimulationForm,
+    TestSendForm,
+)
 from hygie.phishing.lures import resolve_lure
-from hygie.phishing.models import CampaignStatus, SendingProfile, SendStatus, Simulation
+from hygie.phishing.models import (
+    CampaignStatus,
+    CorrectiveRule,
+    SendingProfile,
+    SendStatus,
+    Simulation,
+)
 
 OWNER_KINDS = (Kind.ESTABLISHMENT, Kind.GHT)
 
@@ -264,6 +275,12 @@ def simulation_detail(request, simulation_id: int):
             first=Min("scheduled_at"), last=Max("scheduled_at")
         )
         context["window"] = window
+        context["outcomes"] = simulation.corrective_outcomes.select_related(
+            "rule", "service", "action_item"
+        ).filter(recipient__isnull=True)
+        context["emails_sent"] = simulation.corrective_outcomes.filter(
+            recipient__isnull=False
+        ).count()
     return render(request, "phishing/simulation_detail.html", context)
 
 
@@ -273,6 +290,7 @@ ACTIONS = {
     "reprendre": "resume",
     "annuler": "cancel",
     "terminer": "complete",
+    "mesures": "apply_corrective",
 }
 
 
@@ -287,7 +305,12 @@ def simulation_action(request, simulation_id: int, action: str):
     except services.SimulationError as exc:
         messages.error(request, str(exc))
         return redirect("phishing:simulation", simulation.pk)
-    if action == "lancer":
+    if action == "mesures":
+        messages.success(
+            request,
+            _("Mesures correctives appliquées : %(n)s nouvelle(s).") % {"n": len(outcome)},
+        )
+    elif action == "lancer":
         messages.success(
             request,
             _(
@@ -300,3 +323,64 @@ def simulation_action(request, simulation_id: int, action: str):
             request, _("Campagne : %(status)s.") % {"status": outcome.get_status_display()}
         )
     return redirect("phishing:simulation", simulation.pk)
+
+
+# ------------------------------------------------------------------ corrective rules
+
+
+@login_required
+def corrective_rules(request, org_id: int):
+    node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
+    can_manage = node.kind in OWNER_KINDS and can(request.user, MANAGE, node)
+    form = CorrectiveRuleForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied(_("Seul le responsable de la sécurité définit ces règles."))
+        if form.is_valid():
+            rule = form.save(commit=False)
+            rule.organisation = node
+            rule.save()
+            record_event(
+                "simulation.rule_create",
+                request=request,
+                target=rule,
+                organisation=node,
+                details={
+                    "trigger": rule.trigger,
+                    "threshold": rule.threshold,
+                    "remedy": rule.remedy,
+                },
+            )
+            messages.success(request, _("Règle « %(name)s » créée.") % {"name": rule.name})
+            return redirect("phishing:corrective_rules", node.pk)
+    chain = [int(part) for part in node.path.strip("/").split("/") if part]
+    rules = (
+        CorrectiveRule.objects.visible_to(request.user, VIEW)
+        .filter(Q(organisation__in=chain) | Q(organisation__path__startswith=node.path))
+        .select_related("organisation")
+    )
+    return render(
+        request,
+        "phishing/corrective_rules.html",
+        {"node": node, "rules": rules, "form": form, "can_manage": can_manage},
+    )
+
+
+@login_required
+@require_POST
+def corrective_rule_delete(request, rule_id: int):
+    rule = get_for_action_or_refuse(
+        CorrectiveRule.objects.select_related("organisation"),
+        request.user,
+        MANAGE,
+        seen_with=VIEW,
+        pk=rule_id,
+    )
+    node = rule.organisation
+    record_event(
+        "simulation.rule_delete", request=request, target=rule, organisation=node,
+        details={"name": rule.name},
+    )  # fmt: skip
+    rule.delete()
+    messages.success(request, _("Règle supprimée."))
+    return redirect("phishing:corrective_rules", node.pk)
