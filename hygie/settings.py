@@ -81,6 +81,10 @@ SIMULATION_SCANNER_AGENTS = env_list(
     ],
 )
 SIMULATION_SCANNER_SECONDS = env_int("HYGIE_SIMULATION_SCANNER_SECONDS", 10, minimum=0)
+# Individual simulation results (who clicked, who reported) are erased this many days after a
+# campaign ends; the aggregates stay. Pseudonyms are derived from a key of their own when set.
+SIMULATION_RETENTION_DAYS = env_int("HYGIE_SIMULATION_RETENTION_DAYS", 365, minimum=1)
+SIMULATION_PSEUDONYM_KEY = env_str("HYGIE_SIMULATION_PSEUDONYM_KEY")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
