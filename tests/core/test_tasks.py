@@ -88,6 +88,7 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "task_results": 1,
         "password_reset_links": 0,  # contributed by the accounts app
         "assessment_reminders": 0,  # contributed by the assessments app
+        "simulation_individual_data": 0,  # contributed by the phishing app (retention)
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
