@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, F, Func, IntegerField, Q
+from django.db.models import Count, F, Field, Func, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -168,7 +168,9 @@ def median(values: list[int]) -> timedelta | None:
 class Seconds(Func):
     """Whole seconds from `start` to `end` (NULL when either is), computed by the database."""
 
-    output_field = IntegerField()
+    # A plain Field: the database already returns integers, and an IntegerField would add a
+    # Python converter call per row (a tenth of the page's time at 100,000 recipients).
+    output_field = Field()
 
     def __init__(self, end, start):
         super().__init__(F(end), F(start))
