@@ -119,3 +119,25 @@ def test_trends_of_another_organisation_answer_404(world, three_campaigns):
     for node in (world.service_a1, world.region_a):
         url = reverse("phishing:results_trends", args=[node.pk])
         assert browser(world.editor).get(url).status_code == 404
+
+
+def test_large_services_appear_in_the_trend_with_their_time_to_report(world, three_campaigns):
+    other = factories.org(Kind.SERVICE, world.site_a1, name="Cardiologie A1")
+    cardio = [factories.staff(world.est_a1, service=other) for _ in range(9)]
+    for simulation in three_campaigns:
+        people(simulation, 9, establishment=world.est_a1, service=other, staff=cardio,
+               clicked=3, reported=2, report_after=timedelta(minutes=25))  # fmt: skip
+    trend = results.trend(world.est_a1)
+    assert [label for _key, label in trend.services] == ["Cardiologie A1"]
+    cells = [point.services[other.pk] for point in trend.points]
+    assert [c.click_rate for c in cells] == [33.3, 33.3, 33.3]
+    assert [c.report_delay for c in cells] == ["25 min"] * 3
+    page = browser(world.reader).get(reverse("phishing:results_trends", args=[world.est_a1.pk]))
+    assert "33,3 % / 22,2 % / 25 min" in page.content.decode()
+
+
+def test_the_navigation_leads_to_the_results(world):
+    assert 'data-testid="nav-simulation-results"' in browser(world.editor).get("/").content.decode()
+    home = browser(world.analyst).get("/").content.decode()
+    assert 'data-testid="nav-simulation-overview"' in home
+    assert 'data-testid="nav-simulation-results"' not in home
