@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -123,10 +124,14 @@ def erase_expired_individual_data(now=None) -> int:
     recognised by their address and left alone."""
     erased = 0
     pending = Recipient.objects.exclude(email__endswith="@" + ERASED_DOMAIN)
-    for simulation in expired_simulations(now).select_related("organisation"):
+    # Only campaigns with someone left to erase: one query, however many old campaigns.
+    expired = (
+        expired_simulations(now)
+        .filter(Exists(pending.filter(simulation=OuterRef("pk"))))
+        .select_related("organisation")
+    )
+    for simulation in expired:
         ids = list(pending.filter(simulation=simulation).values_list("pk", flat=True))
-        if not ids:
-            continue
         with transaction.atomic():
             Event.objects.filter(recipient__simulation=simulation).delete()
             for start in range(0, len(ids), ERASE_BATCH):
