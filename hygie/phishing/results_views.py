@@ -112,7 +112,7 @@ def simulation_results(request, simulation_id: int):
     figures = results.simulation_results(simulation)
     services = figures.breakdown("service")
     pictures = {}
-    if services and services.rows and not figures.too_small:
+    if services and any(not row.masked for row in services.rows):
         pictures["clicks"] = rate_bars(
             "chart-clicks",
             _("Taux de clic par service"),
@@ -139,6 +139,7 @@ def simulation_results(request, simulation_id: int):
             "small_cell": results.SMALL_CELL,
             "can_see_people": can(request.user, CHANGE, organisation),
             "erased_on": privacy.erased_on(simulation),
+            "now": timezone.now(),
         },
     )
 
@@ -265,6 +266,7 @@ def results_people(request, simulation_id: int):
             "revealed_until": (datetime.fromtimestamp(revealed, tz=UTC) if revealed else None),
             "may_reveal": privacy.may_reveal(request.user, organisation),
             "erased_on": privacy.erased_on(simulation),
+            "now": timezone.now(),
             "reveal_minutes": privacy.REVEAL_SECONDS // 60,
         },
     )

@@ -217,7 +217,8 @@ def test_individual_data_is_erased_after_retention_and_aggregates_stay(world, si
         assert privacy.erase_expired_individual_data() == 0
     assert len(queries) == 1
     body = people_page(world.editor, simulation).content.decode()
-    assert "effacé" in body and "Lefebvre" not in body
+    assert "ont été effacées le" in body and "Lefebvre" not in body
+    assert body.count("effacé</span>") == 6
 
 
 def test_a_cancelled_campaign_is_erased_from_its_last_date(world, settings):

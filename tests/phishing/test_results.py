@@ -90,6 +90,16 @@ def test_the_page_shows_the_tables_and_bars(world, two_services):
     assert 'data-chart="chart-clicks"' in body and 'data-chart="chart-reports"' in body
     assert "12 min" in body and "40 min" in body  # median delays
     assert "<script" not in body.split("<main")[1]  # no chart library
+    assert "données individuelles conservées jusqu'au" in body.replace("&#x27;", "'")
+
+
+def test_no_bars_when_every_service_is_masked(world):
+    simulation = campaign(world.est_a1, "Deux petits services")
+    people(simulation, 7, establishment=world.est_a1, service=world.service_a1, clicked=3)
+    people(simulation, 3, establishment=world.est_a1, clicked=1)
+    body = browser(world.editor).get(reverse("phishing:results", args=[simulation.pk]))
+    assert 'data-chart="chart-clicks"' not in body.content.decode()
+    assert 'data-testid="total-clicked">4<' in body.content.decode()
 
 
 def test_mail_scanner_clicks_never_count(world, two_services):
