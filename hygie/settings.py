@@ -91,6 +91,10 @@ SIMULATION_MAX_ATTEMPTS = env_int("HYGIE_SIMULATION_MAX_ATTEMPTS", 5, minimum=1)
 MAILREPORTS_RETENTION_DAYS = env_int("HYGIE_MAILREPORTS_RETENTION_DAYS", 90, minimum=1)
 MAILREPORTS_MAX_BYTES = env_int("HYGIE_MAILREPORTS_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAILREPORTS_POLL_SECONDS = env_int("HYGIE_MAILREPORTS_POLL_SECONDS", 180, minimum=30)
+# Individual simulation results (who clicked, who reported) are erased this many days after a
+# campaign ends; the aggregates stay. Pseudonyms are derived from a key of their own when set.
+SIMULATION_RETENTION_DAYS = env_int("HYGIE_SIMULATION_RETENTION_DAYS", 365, minimum=1)
+SIMULATION_PSEUDONYM_KEY = env_str("HYGIE_SIMULATION_PSEUDONYM_KEY")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

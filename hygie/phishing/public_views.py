@@ -150,7 +150,13 @@ def teachable(request, token: str):
         render(
             request,
             "phishing/teachable.html",
-            {"lure": lure, "page": _page(recipient, lure, "teachable")},
+            {
+                "lure": lure,
+                "page": _page(recipient, lure, "teachable"),
+                # The staff information page of the person's establishment (results_views).
+                "transparency_org_id": recipient.establishment_id
+                or recipient.simulation.organisation_id,
+            },
         )
     )
 

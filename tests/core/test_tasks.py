@@ -92,6 +92,7 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "simulations_restarted": 0,
         "mail_reports_purged": 0,  # contributed by the mailreports app
         "mailbox_polls_planted": 0,
+        "simulation_individual_data": 0,  # contributed by the phishing app (retention)
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,

@@ -803,3 +803,127 @@ _add_post(
         then(lambda w: _exists("CustomLure", name="Page API", organisation=w.ght_b)(w), "in GHT B")
     ),
 )
+
+
+# Results (hygie/phishing/results_views.py) ------------------------------------------------------
+def results_simulation(w):
+    """A completed campaign of CHU A1: six people of Urgences A1 named Durandal*, two clicked."""
+    from tests.phishing.results_data import campaign, people
+
+    if not hasattr(w, "results_simulation"):
+        w.results_simulation = campaign(w.est_a1, "Campagne résultats A1")
+        people(
+            w.results_simulation,
+            6,
+            establishment=w.est_a1,
+            site=w.site_a1,
+            service=w.service_a1,
+            clicked=2,
+            reported=1,
+            last_name="Durandal",
+        )
+    return w.results_simulation
+
+
+def _revealed(w) -> bool:
+    from hygie.core.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        action="phishing.results_reveal", target_id=str(w.results_simulation.pk)
+    ).exists()
+
+
+NAMES = lambda w: ["Durandal"]  # noqa: E731
+_NOMINATIVE = {"anonymous": LOGIN, "outsider": NOT_FOUND, "analyst": NOT_FOUND}
+
+ROUTES += [
+    Route(
+        "phishing:results",
+        url=lambda w: reverse("phishing:results", args=[results_simulation(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **_NOMINATIVE,
+                reader=OK.but(shows(lambda w: ["Urgences A1"]), hides(NAMES)),
+                editor=OK.but(shows(lambda w: ["Urgences A1"]), hides(NAMES)),
+            )
+        ],
+    ),
+    Route(
+        "phishing:results_csv",
+        url=lambda w: reverse("phishing:results_csv", args=[results_simulation(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **_NOMINATIVE,
+                reader=OK.but(shows(lambda w: ["Urgences A1"]), hides(NAMES)),
+                editor=OK.but(hides(NAMES)),
+            )
+        ],
+    ),
+    Route(
+        "phishing:results_people",
+        url=lambda w: reverse("phishing:results_people", args=[results_simulation(w).pk]),
+        calls=[
+            Call(
+                "get",
+                **_NOMINATIVE,
+                reader=FORBIDDEN,
+                editor=OK.but(shows(lambda w: ["Personne "]), hides(NAMES)),
+            )
+        ],
+    ),
+    Route(
+        "phishing:results_reveal",
+        url=lambda w: reverse("phishing:results_reveal", args=[results_simulation(w).pk]),
+        calls=[
+            Call(
+                "post",
+                data={"reason": "Proposer une formation au service des urgences"},
+                **_NOMINATIVE,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(then(_revealed, "the reveal is journalled")),
+            )
+        ],
+    ),
+    Route(
+        "phishing:results_trends",
+        url=lambda w: (
+            results_simulation(w),
+            reverse("phishing:results_trends", args=[w.est_a1.pk]),
+        )[1],
+        calls=[
+            Call(
+                "get",
+                **_NOMINATIVE,
+                reader=OK.but(shows(lambda w: ["Campagne résultats A1"]), hides(NAMES)),
+                editor=OK.but(shows(lambda w: ["Campagne résultats A1"]), hides(NAMES)),
+            )
+        ],
+    ),
+    Route(
+        "phishing:results_overview",
+        url=lambda w: (
+            results_simulation(w),
+            reverse("phishing:results_overview", args=[w.region_a.pk]),
+        )[1],
+        why="aggregate figures of a region: its analysts only",
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=NOT_FOUND,
+                editor=NOT_FOUND,
+                analyst=OK.but(hides(lambda w: ["Durandal", "CHU A1", "Urgences A1"])),
+            )
+        ],
+    ),
+    Route(
+        "phishing:transparency",
+        url=lambda w: reverse("phishing:transparency", args=[w.est_a1.pk]),
+        public=True,
+        why="staff read what simulations collect without an account",
+        calls=[Call("get", **dict.fromkeys(PERSONAS, OK.but(shows(lambda w: ["CHU A1"]))))],
+    ),
+]
