@@ -927,3 +927,71 @@ ROUTES += [
         calls=[Call("get", **dict.fromkeys(PERSONAS, OK.but(shows(lambda w: ["CHU A1"]))))],
     ),
 ]
+
+
+# Corrective rules (hygie/phishing/views.py) -----------------------------------------------------
+def rule_a(w):
+    from hygie.phishing.models import CorrectiveRule
+
+    if not hasattr(w, "rule_a"):
+        w.rule_a = CorrectiveRule.objects.create(
+            organisation=w.est_a1,
+            name="Services qui cliquent",
+            trigger="service_clicks",
+            threshold=25,
+            remedy="action_item",
+        )
+    return w.rule_a
+
+
+def _rule_gone(w) -> bool:
+    from hygie.phishing.models import CorrectiveRule
+
+    return not CorrectiveRule.objects.filter(pk=w.rule_a.pk).exists()
+
+
+ROUTES += [
+    Route(
+        "phishing:corrective_rules",
+        url=lambda w: (rule_a(w), reverse("phishing:corrective_rules", args=[w.est_a1.pk]))[1],
+        calls=[
+            Call(
+                "get",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=OK.but(shows(lambda w: ["Services qui cliquent"])),
+                editor=OK.but(shows(lambda w: ["Services qui cliquent"])),
+                analyst=NOT_FOUND,
+            ),
+            Call(
+                "post",
+                data={
+                    "name": "Signalements faibles",
+                    "trigger": "service_reports",
+                    "threshold": 20,
+                    "remedy": "action_item",
+                    "active": "on",
+                },
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT,
+                analyst=NOT_FOUND,
+            ),
+        ],
+    ),
+    Route(
+        "phishing:corrective_rule_delete",
+        url=lambda w: reverse("phishing:corrective_rule_delete", args=[rule_a(w).pk]),
+        calls=[
+            Call(
+                "post",
+                anonymous=LOGIN,
+                outsider=NOT_FOUND,
+                reader=FORBIDDEN,
+                editor=REDIRECT.but(then(_rule_gone, "deleted")),
+                analyst=NOT_FOUND,
+            )
+        ],
+    ),
+]
