@@ -43,7 +43,7 @@ from hygie.core.visibility import (
 from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import CHANGE, MANAGE, VIEW
 from hygie.orgs.services import can
-from hygie.phishing import gophish, services
+from hygie.phishing import gophish, privacy, services
 from hygie.phishing.custom_views import reachable_lures, simulations_using
 from hygie.phishing.lures import available_custom_lures, library
 from hygie.phishing.models import (
@@ -498,7 +498,39 @@ def _result_status(recipient) -> str:
     return "Scheduled"
 
 
-def _results(simulation: Simulation) -> list[dict]:
+class _Identity:
+    """Who the rows of a campaign may name, for the user asking (privacy by design, decision
+    0433): names and addresses for those who may reveal them (journalled), pseudonyms for the
+    other roles that run the programme, nothing individual for the rest."""
+
+    def __init__(self, request, simulation: Simulation):
+        self.rows = can(request.user, CHANGE, simulation.organisation)
+        self.names = self.rows and privacy.may_reveal(request.user, simulation.organisation)
+        self.organisation_id = simulation.organisation_id
+        if self.names:
+            record_event(
+                "phishing.results_reveal",
+                request=request,
+                target=simulation,
+                organisation=simulation.organisation,
+                details={"reason": "API compatible GoPhish", "origin": "gophish-api"},
+            )
+
+    def email(self, recipient) -> str:
+        if self.names:
+            return recipient.email
+        code = privacy.pseudonym(self.organisation_id, recipient.staff_id, recipient.email)
+        return code.split()[-1].lower() + "@pseudonyme.invalid"
+
+    def person(self, recipient) -> tuple[str, str]:
+        if self.names and recipient.staff:
+            return recipient.staff.first_name, recipient.staff.last_name
+        return privacy.pseudonym(self.organisation_id, recipient.staff_id, recipient.email), ""
+
+
+def _results(simulation: Simulation, who: _Identity) -> list[dict]:
+    if not who.rows:
+        return []
     recipients = simulation.recipients.select_related("staff").order_by("pk")
     return [
         {
@@ -526,16 +558,16 @@ def _results(simulation: Simulation) -> list[dict]:
                     default=None,
                 )
             ),
-            "email": recipient.email,
-            "first_name": recipient.staff.first_name if recipient.staff else "",
-            "last_name": recipient.staff.last_name if recipient.staff else "",
-            "position": recipient.staff.job_title if recipient.staff else "",
+            "email": who.email(recipient),
+            "first_name": who.person(recipient)[0],
+            "last_name": who.person(recipient)[1],
+            "position": recipient.staff.job_title if recipient.staff and who.names else "",
         }
         for recipient in recipients
     ]
 
 
-def _timeline(simulation: Simulation) -> list[dict]:
+def _timeline(simulation: Simulation, who: _Identity) -> list[dict]:
     entries = [
         {
             "campaign_id": simulation.pk,
@@ -545,22 +577,25 @@ def _timeline(simulation: Simulation) -> list[dict]:
             "details": "",
         }
     ]
-    for email, sent_at in simulation.recipients.filter(sent_at__isnull=False).values_list(
-        "email", "sent_at"
+    if not who.rows:
+        return entries
+    for recipient in simulation.recipients.filter(sent_at__isnull=False).only(
+        "email", "sent_at", "staff_id"
     ):
         entries.append(
             {
                 "campaign_id": simulation.pk,
-                "email": email,
-                "time": _date(sent_at),
+                "email": who.email(recipient),
+                "time": _date(recipient.sent_at),
                 "message": "Email Sent",
                 "details": "",
             }
         )
-    events = Event.objects.filter(recipient__simulation=simulation, automated=False).values_list(
-        "kind", "at", "recipient__email"
+    events = Event.objects.filter(recipient__simulation=simulation, automated=False).select_related(
+        "recipient"
     )
-    for kind, at, email in events:
+    for event in events:
+        kind, at, email = event.kind, event.at, who.email(event.recipient)
         # Submitted data is always empty: Hygie never keeps what was typed.
         details = json.dumps({"payload": {}, "browser": {}}) if kind != EventKind.OPEN else ""
         entries.append(
@@ -638,7 +673,8 @@ def summary_json(simulation: Simulation) -> dict:
     }
 
 
-def campaign_json(simulation: Simulation) -> dict:
+def campaign_json(simulation: Simulation, request) -> dict:
+    who = _Identity(request, simulation)
     template, page = _lure_part(simulation)
     return {
         "id": simulation.pk,
@@ -650,24 +686,25 @@ def campaign_json(simulation: Simulation) -> dict:
         "template": template,
         "page": page,
         "status": CAMPAIGN_STATUS[simulation.status],
-        "results": _results(simulation),
+        "results": _results(simulation, who),
         "groups": [
             {"id": item.pk, "name": item.name, "modified_date": _date(item.updated_at)}
             for item in simulation.target_lists.all()
         ],
-        "timeline": _timeline(simulation),
+        "timeline": _timeline(simulation, who),
         "smtp": smtp_json(simulation.sending_profile),
         "url": settings.SIMULATION_BASE_URL,
     }
 
 
-def results_json(simulation: Simulation) -> dict:
+def results_json(simulation: Simulation, request) -> dict:
+    who = _Identity(request, simulation)
     return {
         "id": simulation.pk,
         "name": simulation.name,
         "status": CAMPAIGN_STATUS[simulation.status],
-        "results": _results(simulation),
-        "timeline": _timeline(simulation),
+        "results": _results(simulation, who),
+        "timeline": _timeline(simulation, who),
     }
 
 
@@ -732,7 +769,7 @@ class Campaigns(GophishView):
             .select_related("sending_profile")
             .order_by("pk")
         )
-        return Response([campaign_json(simulation) for simulation in simulations])
+        return Response([campaign_json(simulation, request) for simulation in simulations])
 
     def _lure_key(self, home, template_name: str, page_name: str, campaign: str) -> str:
         """The lure of the campaign: the template's, with the page's landing when the page is
@@ -840,7 +877,7 @@ class Campaigns(GophishView):
         except services.SimulationError as exc:
             raise Refused(str(exc)) from None
         simulation.refresh_from_db()
-        return Response(campaign_json(simulation), status=status.HTTP_201_CREATED)
+        return Response(campaign_json(simulation, request), status=status.HTTP_201_CREATED)
 
 
 class CampaignsSummary(GophishView):
@@ -865,7 +902,7 @@ def _campaign(request, pk, action=VIEW) -> Simulation:
 
 class CampaignItem(GophishView):
     def get(self, request, pk):
-        return Response(campaign_json(_campaign(request, pk)))
+        return Response(campaign_json(_campaign(request, pk), request))
 
     def delete(self, request, pk):
         simulation = _campaign(request, pk, MANAGE)
@@ -888,7 +925,7 @@ class CampaignItem(GophishView):
 
 class CampaignResults(GophishView):
     def get(self, request, pk):
-        return Response(results_json(_campaign(request, pk)))
+        return Response(results_json(_campaign(request, pk), request))
 
 
 class CampaignSummary(GophishView):

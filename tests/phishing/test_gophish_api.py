@@ -20,6 +20,7 @@ from hygie.phishing.models import (
     Simulation,
     TargetList,
 )
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -269,3 +270,35 @@ def test_groups_summary_and_update(api):
     group.targets = group.targets[:1]
     api.client.groups.put(group)
     assert TargetList.objects.get().members.count() == 1
+
+
+def test_results_name_people_only_for_those_who_may_and_it_is_journalled(api):
+    from hygie.core.models import AuditEvent
+    from hygie.orgs.roles import Role
+
+    build_everything(api.client)
+    campaign = launch(api.client)
+    reveals = AuditEvent.objects.filter(action="phishing.results_reveal")
+    before = reveals.count()
+    rows = api.client.campaigns.results(campaign.id).results
+    assert {row.email for row in rows} == {
+        "lucie.bernard@chu-a.example",
+        "paul.petit@chu-a.example",
+    }
+    assert reveals.count() == before + 1, "every read of names is journalled"
+
+    # A quality manager runs the programme: pseudonyms only, nothing journalled as a reveal.
+    quality = factories.user("qualite-a1", role=Role.QUALITY, at=api.est_a1)
+    _token, key = ApiToken.issue(quality, "qualité", ApiTokenScope.READ, organisation=api.est_a1)
+    rows = Gophish(key, host=api.url).campaigns.results(campaign.id).results
+    assert len(rows) == 2
+    assert all(row.email.endswith("@pseudonyme.invalid") for row in rows)
+    assert all(row.first_name.startswith("Personne ") and row.last_name == "" for row in rows)
+    assert reveals.count() == before + 1
+
+    # A reader sees the campaign and its figures, no individual row.
+    reader = factories.user("lecteur-a1", role=Role.READER, at=api.est_a1)
+    _token, key = ApiToken.issue(reader, "lecture", ApiTokenScope.READ, organisation=api.est_a1)
+    answer = Gophish(key, host=api.url).campaigns.results(campaign.id)
+    assert answer.results == []
+    assert all(entry.email == "" for entry in answer.timeline)
