@@ -198,6 +198,7 @@ class SimulationForm(forms.ModelForm):
         ]
         self.fields["target_job_families"].choices = JobFamily.choices
         self.fields["target_lists"].queryset = TargetList.objects.filter(organisation__in=chain)
+        self.initial.setdefault("business_days", list(self.instance.business_days or []))
         if self.instance.pk:
             self.initial.setdefault(
                 "target_services", [str(v) for v in self.instance.target_services]
