@@ -690,6 +690,17 @@ def lure_problems(lure: Lure) -> list[TemplateProblem]:
     )
     if not lure.landing.fields:
         problems.append(TemplateProblem("landing", _("La page d'arrivée n'a aucun champ.")))
+    if not _LOCAL_PART.match(lure.sender.local_part or ""):
+        problems.append(
+            TemplateProblem(
+                "sender",
+                _(
+                    "Adresse d'expédition « %(part)s » : lettres minuscules, chiffres, points, "
+                    "tirets ou +, sans espace."
+                )
+                % {"part": lure.sender.local_part},
+            )
+        )
     return problems
 
 

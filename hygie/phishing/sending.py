@@ -19,6 +19,7 @@ SIMULATION_MAX_ATTEMPTS; a 5xx answer fails that recipient with the server's wor
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
@@ -30,8 +31,7 @@ import time as clock
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.header import Header
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -195,17 +195,38 @@ def context_for(recipient: Recipient, lure: Lure) -> dict:
     return context
 
 
+def _encoded_words(value: str, room: int = 45) -> str:
+    """RFC 2047 base64 encoded words of at most `room` bytes of UTF-8 each (whole characters),
+    joined by folding white space: what email.header.Header does, at a fraction of its cost."""
+    words, chunk = [], b""
+    for char in value:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > room:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    if chunk:
+        words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
+
+
 def _header(name: str, value: str) -> bytes:
     """One header line, RFC 2047-encoded and folded when it is not plain ASCII."""
     value = " ".join(value.split())  # no line break can smuggle another header
-    try:
-        value.encode("ascii")
-        if len(name) + len(value) + 2 <= 998:
-            return f"{name}: {value}\r\n".encode("ascii")
-    except UnicodeEncodeError:
-        pass
-    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
-    return f"{name}: {encoded}\r\n".encode("ascii")
+    if value.isascii() and len(name) + len(value) + 2 <= 998:
+        return f"{name}: {value}\r\n".encode("ascii")
+    return f"{name}: {_encoded_words(value)}\r\n".encode("ascii")
+
+
+def _address(display_name: str, address: str) -> str:
+    """`Name <address>`, the name quoted when plain ASCII, encoded words otherwise."""
+    name = " ".join(display_name.split())
+    if not name:
+        return address
+    if name.isascii():
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
+    return f"{_encoded_words(name)} <{address}>"
 
 
 def _part(content_type: str, body: str) -> bytes:
@@ -226,10 +247,10 @@ def build_message(recipient: Recipient, lure: Lure, profile) -> bytes:
     context = context_for(recipient, lure)
     rendered = render(lure, context)
     domain = profile.from_address.rpartition("@")[2] or "hygie.invalid"
-    sender = formataddr((context["expediteur"], f"{lure.sender.local_part}@{domain}"), "utf-8")
+    sender = _address(context["expediteur"], f"{lure.sender.local_part}@{domain}")
     head = b"".join(
         [
-            _header("From", sender),
+            f"From: {sender}\r\n".encode("ascii"),
             _header("To", recipient.email),
             _header("Subject", rendered.subject),
             _header("Date", format_datetime(timezone.now())),

@@ -450,3 +450,25 @@ def test_accents_long_subjects_and_leading_dots_arrive_intact(campaign, relay):
         html = message.get_body(("html",)).get_content()
         assert html.startswith(f"<p>Été, {recipient.staff.first_name} : <a href='")
         assert all(len(line) <= 998 for line in message.as_bytes().split(b"\n"))
+
+
+def test_a_sender_address_that_could_inject_headers_is_refused_at_launch(campaign, relay):
+    w = campaign
+    custom = CustomLure.objects.create(
+        organisation=w.est_a1,
+        name="Injection",
+        sender_name="Service",
+        sender_local_part="rh\r\nBcc: tout-le-monde@chu-a.example",
+        subject="Objet",
+        text="{{lien}}",
+        landing_title="T",
+        landing_fields=[{"name": "a", "label": "A", "type": "text"}],
+        teachable_title="T",
+        teachable_body="B",
+    )
+    w.simulation.lures = [custom.key]
+    w.simulation.save()
+    with pytest.raises(services.SimulationError) as refused:
+        services.launch(w.simulation)
+    assert "Adresse d'expédition" in str(refused.value)
+    assert relay.messages == []
