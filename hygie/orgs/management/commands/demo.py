@@ -36,8 +36,12 @@ class Command(BaseCommand):
             from hygie.actions.demo import load_action_demo
 
             actions = load_action_demo(ght)
+            from hygie.phishing.demo import load_simulation_demo
+
+            simulations = load_simulation_demo(ght)
             self.stdout.write(
-                f"{campaigns} campagnes d'auto-évaluation et {actions} actions de démonstration."
+                f"{campaigns} campagnes d'auto-évaluation, {actions} actions et "
+                f"{simulations} simulations d'hameçonnage de démonstration."
             )
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
