@@ -137,10 +137,59 @@ def test_simulation_pages_have_no_serious_violation(axe_page, world):
         assert page.goto(url).status == 200, url
         found += violations(page)
     log_in_with_totp(page, world.editor)
+    from hygie.mailreports.models import Mailbox
+    from hygie.phishing.models import CorrectiveRule, CustomLure, TargetList
+
+    lure = CustomLure.objects.create(
+        organisation=world.est_a1,
+        name="Colis",
+        sender_name="Courrier",
+        subject="Votre colis",
+        text="{{lien}}",
+        landing_title="Suivi",
+        landing_fields=[{"name": "code", "label": "Code", "type": "text"}],
+        teachable_title="Exercice",
+        teachable_body="Les signes.",
+    )
+    target_list = TargetList.objects.create(organisation=world.est_a1, name="Urgences")
+    target_list.members.add(world.staff_a1)
+    CorrectiveRule.objects.create(
+        organisation=world.est_a1, name="Clics", trigger="service_clicks", threshold=30,
+        remedy="action_item",
+    )  # fmt: skip
+    mailbox = Mailbox.objects.create(
+        organisation=world.est_a1, name="Signalements", host="127.0.0.1", port=1,
+        username="abus", password="x",
+    )  # fmt: skip
+    sent = Simulation.objects.create(
+        organisation=world.est_a1, name="Envoyée", sending_profile=profile, status="running",
+        lures=["resultats-laboratoire"],
+    )  # fmt: skip
+    simulation.lures = ["resultats-laboratoire"]
+    simulation.save()
+    org = world.est_a1.pk
     for url in (
-        f"/organisations/{world.est_a1.pk}/simulations/profils/",
-        f"/organisations/{world.est_a1.pk}/simulations/profils/nouveau/",
+        f"/organisations/{org}/simulations/profils/",
+        f"/organisations/{org}/simulations/profils/nouveau/",
         f"/simulations/profils/{profile.pk}/",
+        f"/organisations/{org}/simulations/",
+        f"/organisations/{org}/simulations/nouvelle/",
+        f"/simulations/{simulation.pk}/",
+        f"/simulations/{simulation.pk}/modifier/",
+        f"/simulations/{sent.pk}/",
+        f"/organisations/{org}/simulations/mesures-correctives/",
+        f"/organisations/{org}/simulations/leurres/",
+        f"/organisations/{org}/simulations/leurres/nouveau/",
+        f"/simulations/leurres/{lure.pk}/",
+        f"/simulations/leurres/{lure.pk}/apercu/",
+        f"/organisations/{org}/simulations/listes/",
+        f"/organisations/{org}/simulations/listes/nouvelle/",
+        f"/simulations/listes/{target_list.pk}/",
+        f"/organisations/{org}/simulations/import-gophish/",
+        f"/organisations/{org}/signalements/",
+        f"/organisations/{org}/signalements/deposer/",
+        f"/organisations/{org}/signalements/boites/",
+        f"/signalements/boites/{mailbox.pk}/",
     ):
         page.goto(url)
         confirm_identity_if_asked(page)
