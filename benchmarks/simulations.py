@@ -76,7 +76,10 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 
 
 def sink_ceiling(port: int, count: int = 3000) -> float:
-    body = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: ceiling\r\n\r\n" + (b"x" * 76 + b"\r\n") * 26
+    body = (
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: ceiling\r\n\r\n"
+        + (b"x" * 76 + b"\r\n") * 26
+    )
     with smtplib.SMTP("127.0.0.1", port) as client:
         started = time.perf_counter()
         for _ in range(count):
