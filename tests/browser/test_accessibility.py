@@ -161,6 +161,11 @@ def test_simulation_pages_have_no_serious_violation(axe_page, world):
         organisation=world.est_a1, name="Signalements", host="127.0.0.1", port=1,
         username="abus", password="x",
     )  # fmt: skip
+    from hygie.mailreports.services import ingest
+    from tests.mailreports import corpus
+
+    raw = corpus.forward_as_attachment(corpus.real_phishing(attachment=True), "ide@chu-a.example")
+    real_case = ingest(raw, organisation=world.est_a1, source="upload").report.case
     sent = Simulation.objects.create(
         organisation=world.est_a1, name="Envoyée", sending_profile=profile, status="running",
         lures=["resultats-laboratoire"],
@@ -190,6 +195,7 @@ def test_simulation_pages_have_no_serious_violation(axe_page, world):
         f"/organisations/{org}/signalements/deposer/",
         f"/organisations/{org}/signalements/boites/",
         f"/signalements/boites/{mailbox.pk}/",
+        f"/signalements/{real_case.pk}/",
     ):
         page.goto(url)
         confirm_identity_if_asked(page)
