@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-import ssl
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hygie.core.forms import ServerAccountForm
 from hygie.phishing.models import CorrectiveRule, SendingProfile, Simulation, Trigger
 
 
-class SendingProfileForm(forms.ModelForm):
-    password = forms.CharField(
-        label=_("Mot de passe"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_(
-            "Chiffré avant d'être enregistré. Laisser vide pour conserver le mot de passe actuel."
-        ),
-    )
+class SendingProfileForm(ServerAccountForm):
+    duplicate_name = _("Un profil porte déjà ce nom dans cette organisation.")
 
     class Meta:
         model = SendingProfile
@@ -32,54 +24,6 @@ class SendingProfileForm(forms.ModelForm):
             "timeout",
         ]
         widgets = {"ca_certificate": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})}
-
-    def __init__(self, *args, organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisation = organisation
-
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        taken = SendingProfile.objects.filter(organisation=self.organisation, name=name)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError(_("Un profil porte déjà ce nom dans cette organisation."))
-        return name
-
-    def clean_ca_certificate(self):
-        pem = self.cleaned_data["ca_certificate"].strip()
-        if pem:
-            try:
-                ssl.create_default_context().load_verify_locations(cadata=pem)
-            except (ssl.SSLError, ValueError):
-                raise forms.ValidationError(
-                    _("Certificat PEM illisible (attendu : -----BEGIN CERTIFICATE-----…).")
-                ) from None
-        return pem
-
-    def clean_port(self):
-        port = self.cleaned_data["port"]
-        if not 1 <= port <= 65535:
-            raise forms.ValidationError(_("Un port entre 1 et 65535."))
-        return port
-
-    def clean_timeout(self):
-        timeout = self.cleaned_data["timeout"]
-        if not 1 <= timeout <= 120:
-            raise forms.ValidationError(_("Entre 1 et 120 secondes."))
-        return timeout
-
-    def save(self, commit=True):
-        profile = super().save(commit=False)
-        new_password = self.cleaned_data.get("password")
-        if new_password:
-            profile.password = new_password
-        elif self.instance.pk:
-            profile.password = SendingProfile.objects.get(pk=self.instance.pk).password
-        profile.organisation = self.organisation
-        if commit:
-            profile.save()
-        return profile
 
 
 class TestSendForm(forms.Form):
