@@ -44,8 +44,10 @@ ACTION_DUE_DAYS = 60
 def rules_for(simulation: Simulation):
     """Active rules of the campaign's organisation and of its ancestors (a GHT's rules reach
     its members' campaigns)."""
-    chain = [int(part) for part in simulation.organisation.path.strip("/").split("/") if part]
-    return CorrectiveRule.objects.filter(organisation__in=chain, active=True)
+    organisation = simulation.organisation
+    return CorrectiveRule.objects.filter(
+        organisation__in=[*organisation.ancestor_ids(), organisation.pk], active=True
+    )
 
 
 def service_rates(simulation: Simulation) -> list[dict]:
@@ -140,25 +142,17 @@ def teachable_message(recipient: Recipient) -> EmailMultiAlternatives | None:
     return message
 
 
-def _action_item(simulation: Simulation, organisation, title: str, description: str, priority):
+def _action_item(organisation_id: int, title: str, description: str, priority):
     from hygie.actions.models import ActionItem
 
     return ActionItem.objects.create(
-        organisation=organisation,
+        organisation_id=organisation_id,
         title=title[:300],
         description=description,
         priority=priority,
         due_on=timezone.localdate() + dt.timedelta(days=ACTION_DUE_DAYS),
         origin="simulation",
     )
-
-
-def _owner(simulation: Simulation, establishment_id):
-    from hygie.orgs.models import Organisation
-
-    if establishment_id:
-        return Organisation.objects.get(pk=establishment_id)
-    return simulation.organisation
 
 
 def apply_rules(simulation: Simulation) -> list[CorrectiveOutcome]:
@@ -201,8 +195,7 @@ def apply_rules(simulation: Simulation) -> list[CorrectiveOutcome]:
                         rule.threshold, 1
                     )
                     item = _action_item(
-                        simulation,
-                        _owner(simulation, row["establishment"]),
+                        row["establishment"] or simulation.organisation_id,
                         _(
                             "Sensibilisation ciblée du service %(service)s après la simulation « %(name)s »"
                         )
@@ -269,8 +262,7 @@ def apply_rules(simulation: Simulation) -> list[CorrectiveOutcome]:
                     % facts
                 )
                 item = _action_item(
-                    simulation,
-                    _owner(simulation, establishment_id),
+                    establishment_id or simulation.organisation_id,
                     _(
                         "Accompagnement individuel : %(n)s personne(s) après la simulation « %(name)s »"
                     )

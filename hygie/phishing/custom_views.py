@@ -85,8 +85,9 @@ def lure_list(request, org_id: int):
         .filter(organisation__path__startswith=node.path)
         .select_related("organisation")
     )
-    chain = [int(part) for part in node.path.strip("/").split("/") if part and int(part) != node.pk]
-    shared = CustomLure.objects.filter(organisation_id__in=chain).select_related("organisation")
+    shared = CustomLure.objects.filter(organisation_id__in=node.ancestor_ids()).select_related(
+        "organisation"
+    )
     rows = [
         {"lure": lure, "problems": _problems(lure), "editable": can(request.user, CHANGE, node)}
         for lure in own

@@ -119,7 +119,7 @@ class SimulationForm(forms.ModelForm):
         from hygie.phishing.models import SendingProfile, TargetList
 
         self.organisation = organisation
-        chain = [int(part) for part in organisation.path.strip("/").split("/") if part]
+        chain = [*organisation.ancestor_ids(), organisation.pk]
         self.fields["sending_profile"].queryset = SendingProfile.objects.filter(
             organisation__in=chain
         )

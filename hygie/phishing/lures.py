@@ -658,8 +658,9 @@ def available_custom_lures(organisation):
     (a GHT shares its lures with its members)."""
     from hygie.phishing.models import CustomLure
 
-    chain = [int(part) for part in organisation.path.strip("/").split("/") if part]
-    return CustomLure.objects.filter(organisation__in=chain or [organisation.pk])
+    return CustomLure.objects.filter(
+        organisation__in=[*organisation.ancestor_ids(), organisation.pk]
+    )
 
 
 def resolve_lure(key: str, organisation=None) -> Lure | None:

@@ -144,8 +144,11 @@ def prepare_recipients(
 
 
 def _profile_reachable(simulation: Simulation) -> bool:
-    chain = [int(part) for part in simulation.organisation.path.strip("/").split("/") if part]
-    return simulation.sending_profile.organisation_id in chain
+    organisation = simulation.organisation
+    return simulation.sending_profile.organisation_id in (
+        *organisation.ancestor_ids(),
+        organisation.pk,
+    )
 
 
 def launch_problems(simulation: Simulation) -> list[str]:
@@ -295,17 +298,7 @@ def complete(simulation: Simulation, *, actor=None) -> Simulation:
     Simulation.objects.filter(pk=simulation.pk).update(completed_at=timezone.now())
     simulation.refresh_from_db()
     record_campaign_fact(simulation)
-    from hygie.phishing.corrective import apply_rules
-
-    outcomes = apply_rules(simulation)
-    if outcomes:
-        record_event(
-            "simulation.corrective",
-            actor=actor,
-            target=simulation,
-            organisation=simulation.organisation,
-            details={"outcomes": len(outcomes)},
-        )
+    apply_corrective(simulation, actor=actor)
     return simulation
 
 

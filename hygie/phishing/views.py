@@ -148,10 +148,6 @@ def profile_test(request, profile_id: int):
 # ------------------------------------------------------------------ campaigns
 
 
-def _status_counts(simulation):
-    return sending.progress(simulation)
-
-
 @login_required
 def simulation_list(request, org_id: int):
     node = get_visible_or_404(Organisation.objects, request.user, VIEW, pk=org_id)
@@ -263,7 +259,7 @@ def simulation_detail(request, simulation_id: int):
         except services.SimulationError as exc:
             context["problems"].append(str(exc))
     else:
-        context["progress"] = _status_counts(simulation)
+        context["progress"] = sending.progress(simulation)
         context["errors"] = (
             simulation.recipients.filter(send_status__in=[SendStatus.FAILED, SendStatus.RETRY])
             .values("last_error")
@@ -353,7 +349,7 @@ def corrective_rules(request, org_id: int):
             )
             messages.success(request, _("Règle « %(name)s » créée.") % {"name": rule.name})
             return redirect("phishing:corrective_rules", node.pk)
-    chain = [int(part) for part in node.path.strip("/").split("/") if part]
+    chain = [*node.ancestor_ids(), node.pk]
     rules = (
         CorrectiveRule.objects.visible_to(request.user, VIEW)
         .filter(Q(organisation__in=chain) | Q(organisation__path__startswith=node.path))
