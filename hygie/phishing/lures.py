@@ -313,6 +313,8 @@ class Lure:
     landing: Landing
     teachable: Teachable
     path: Path | None = None
+    # An imported (GoPhish) landing page, served instead of `landing` when set.
+    landing_html: str = ""
 
     @property
     def job_families(self) -> tuple[str, ...]:
@@ -650,6 +652,7 @@ def custom_to_lure(custom) -> Lure:
         signs=signs,
         landing=Landing(custom.landing_title, custom.landing_intro, fields, custom.landing_button),
         teachable=Teachable(custom.teachable_title, custom.teachable_body, signs),
+        landing_html=custom.landing_html,
     )
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hygie.phishing import tracking
 from hygie.phishing.lures import render_text, resolve_lure
-from hygie.phishing.models import CUSTOM_PREFIX, CustomLure, EventKind, Recipient
+from hygie.phishing.models import EventKind, Recipient
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -94,13 +94,6 @@ def imported_page(html: str, submit_url: str) -> str:
     return _FORM_TAG.sub(point, html)
 
 
-def _imported_landing(recipient: Recipient) -> str:
-    if not recipient.lure.startswith(CUSTOM_PREFIX):
-        return ""
-    custom = CustomLure.objects.filter(pk=recipient.lure[len(CUSTOM_PREFIX) :]).first()
-    return custom.landing_html if custom else ""
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def landing(request, token: str):
@@ -109,12 +102,11 @@ def landing(request, token: str):
     tracking.record(recipient, EventKind.CLICK, request)
     if request.method == "HEAD":
         return _private(HttpResponse(status=200))
-    imported = _imported_landing(recipient)
-    if imported:
+    if lure.landing_html:
         # Someone else's HTML on our origin: no script, an opaque origin (no cookie, no
         # storage), forms allowed only towards the submission endpoint, which keeps names only.
         submit_url = reverse("phishing:submit", args=[token])
-        response = HttpResponse(imported_page(imported, submit_url))
+        response = HttpResponse(imported_page(lure.landing_html, submit_url))
         response["Content-Security-Policy"] = (
             "sandbox allow-forms; default-src 'none'; style-src 'unsafe-inline'; "
             f"img-src data:; form-action {request.build_absolute_uri(submit_url)}"
