@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ssl
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from hygie.core.net import verified_tls_context
 
 
 class ServerAccountForm(forms.ModelForm):
@@ -43,8 +43,8 @@ class ServerAccountForm(forms.ModelForm):
         pem = self.cleaned_data["ca_certificate"].strip()
         if pem:
             try:
-                ssl.create_default_context().load_verify_locations(cadata=pem)
-            except (ssl.SSLError, ValueError):
+                verified_tls_context(pem)
+            except ValueError:
                 raise forms.ValidationError(
                     _("Certificat PEM illisible (attendu : -----BEGIN CERTIFICATE-----…).")
                 ) from None

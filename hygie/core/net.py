@@ -15,3 +15,17 @@ def client_ip(request) -> str:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return remote
+
+
+def verified_tls_context(ca_pem: str = ""):
+    """A client TLS context that verifies the server, trusting `ca_pem` (an internal authority)
+    besides the system's. Raises ValueError when the PEM cannot be read."""
+    import ssl
+
+    context = ssl.create_default_context()
+    if ca_pem.strip():
+        try:
+            context.load_verify_locations(cadata=ca_pem)
+        except (ssl.SSLError, ValueError):
+            raise ValueError("unreadable PEM certificate") from None
+    return context

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hygie.core.net import verified_tls_context
 from hygie.mailreports import analysis, services
 from hygie.mailreports.models import Mailbox, Security, Source
 
@@ -34,15 +35,12 @@ def _quote(name: str) -> str:
 
 
 def tls_context(mailbox: Mailbox) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if mailbox.ca_certificate.strip():
-        try:
-            context.load_verify_locations(cadata=mailbox.ca_certificate)
-        except (ssl.SSLError, ValueError):
-            raise ImapProblem(
-                _("Le certificat d'autorité fourni n'est pas un certificat PEM lisible.")
-            ) from None
-    return context
+    try:
+        return verified_tls_context(mailbox.ca_certificate)
+    except ValueError:
+        raise ImapProblem(
+            _("Le certificat d'autorité fourni n'est pas un certificat PEM lisible.")
+        ) from None
 
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:

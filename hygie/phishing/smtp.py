@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 from django.utils.translation import gettext as _
 
+from hygie.core.net import verified_tls_context
 from hygie.phishing.models import Security, SendingProfile
 
 
@@ -21,16 +22,13 @@ class SmtpProblem(Exception):
 
 
 def tls_context(profile: SendingProfile) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if profile.ca_certificate.strip():
-        try:
-            context.load_verify_locations(cadata=profile.ca_certificate)
-        except ssl.SSLError:
-            raise SmtpProblem(
-                _("Le certificat d'autorité fourni n'est pas un certificat PEM lisible."),
-                temporary=False,
-            ) from None
-    return context
+    try:
+        return verified_tls_context(profile.ca_certificate)
+    except ValueError:
+        raise SmtpProblem(
+            _("Le certificat d'autorité fourni n'est pas un certificat PEM lisible."),
+            temporary=False,
+        ) from None
 
 
 def connect(profile: SendingProfile) -> smtplib.SMTP:
