@@ -532,39 +532,40 @@ def _results(simulation: Simulation, who: _Identity) -> list[dict]:
     if not who.rows:
         return []
     recipients = simulation.recipients.select_related("staff").order_by("pk")
-    return [
-        {
-            # Never the tracking token: it is the key of the person's links.
-            "id": str(recipient.pk),
-            "status": _result_status(recipient),
-            "ip": "",
-            "latitude": 0,
-            "longitude": 0,
-            "send_date": _date(recipient.sent_at or recipient.scheduled_at),
-            "reported": recipient.reported_at is not None,
-            "modified_date": _date(
-                max(
-                    (
-                        moment
-                        for moment in (
-                            recipient.sent_at,
-                            recipient.first_open_at,
-                            recipient.first_click_at,
-                            recipient.submitted_at,
-                            recipient.reported_at,
-                        )
-                        if moment
-                    ),
-                    default=None,
-                )
-            ),
-            "email": who.email(recipient),
-            "first_name": who.person(recipient)[0],
-            "last_name": who.person(recipient)[1],
-            "position": recipient.staff.job_title if recipient.staff and who.names else "",
-        }
-        for recipient in recipients
-    ]
+    return [_result_row(recipient, who, *who.person(recipient)) for recipient in recipients]
+
+
+def _result_row(recipient, who: _Identity, first_name: str, last_name: str) -> dict:
+    return {
+        # Never the tracking token: it is the key of the person's links.
+        "id": str(recipient.pk),
+        "status": _result_status(recipient),
+        "ip": "",
+        "latitude": 0,
+        "longitude": 0,
+        "send_date": _date(recipient.sent_at or recipient.scheduled_at),
+        "reported": recipient.reported_at is not None,
+        "modified_date": _date(
+            max(
+                (
+                    moment
+                    for moment in (
+                        recipient.sent_at,
+                        recipient.first_open_at,
+                        recipient.first_click_at,
+                        recipient.submitted_at,
+                        recipient.reported_at,
+                    )
+                    if moment
+                ),
+                default=None,
+            )
+        ),
+        "email": who.email(recipient),
+        "first_name": first_name,
+        "last_name": last_name,
+        "position": recipient.staff.job_title if recipient.staff and who.names else "",
+    }
 
 
 def _timeline(simulation: Simulation, who: _Identity) -> list[dict]:
