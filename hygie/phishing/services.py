@@ -115,6 +115,9 @@ def prepare_recipients(
             assignment=simulation.assignment,
         )
         report.by_lure[lure.slug] = report.by_lure.get(lure.slug, 0) + 1
+        report.recipients += 1
+        if dry_run:
+            continue  # the preview only counts: no row, no token
         rows.append(
             Recipient(
                 simulation=simulation,
@@ -134,9 +137,7 @@ def prepare_recipients(
         rng.shuffle(planned)
         for row, moment in zip(rows, planned, strict=True):
             row.scheduled_at = moment
-    if not dry_run:
-        Recipient.objects.bulk_create(rows, batch_size=1000)
-    report.recipients = len(rows)
+    Recipient.objects.bulk_create(rows, batch_size=1000)
     return report
 
 
