@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "hygie.dashboards",
     "hygie.phishing",
     "hygie.mailreports",
+    "hygie.awareness",
 ]
 
 MIDDLEWARE = [

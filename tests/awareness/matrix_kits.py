@@ -1,0 +1,3 @@
+"""Permission-matrix routes of the awareness app: kits."""
+
+ROUTES: list = []
