@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from email import policy
+from datetime import datetime
+from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
@@ -71,7 +72,8 @@ def load(raw: bytes, name: str = "") -> EmailMessage:
 
 
 def load_outlook(data: bytes, name: str = "") -> bytes:
-    """An Outlook .msg file converted to RFC 5322 bytes (extract-msg), or UnreadableMessage."""
+    """An Outlook .msg file converted to RFC 5322 bytes (extract-msg, the fields its transport
+    headers lack taken from its properties), or UnreadableMessage."""
     if not data.startswith(OLE_MAGIC):
         raise _named(
             name, _("ce n'est pas un fichier Outlook .msg (signature de fichier absente).")
@@ -82,13 +84,39 @@ def load_outlook(data: bytes, name: str = "") -> bytes:
         with extract_msg.openMsg(data) as outlook:
             if not isinstance(outlook, extract_msg.Message):
                 raise _named(name, _("ce fichier Outlook n'est pas un message électronique."))
-            return outlook.asEmailMessage().as_bytes(policy=policy.SMTP)
+            message = outlook.asEmailMessage()
+            _complete_from_properties(message, outlook)
+            return message.as_bytes(policy=policy.SMTP)
     except UnreadableMessage:
         raise
     except Exception as exc:  # extract-msg raises many types on damaged files
         raise _named(
             name, _("fichier Outlook endommagé (%(reason)s).") % {"reason": str(exc)[:200]}
         ) from None
+
+
+OUTLOOK_FIELDS = (("Subject", "subject"), ("From", "sender"), ("To", "to"), ("Cc", "cc"))
+
+
+def _complete_from_properties(message: EmailMessage, outlook) -> None:
+    """Outlook keeps a received message's header block as the server gave it (the transport
+    headers), which may lack fields: a gateway trimmed it, or a message saved from the Sent
+    Items has none. The missing Subject, From, To, Cc, Date and Message-ID are then taken from
+    the message's own properties, so triage and grouping see them as in the .eml."""
+    present = {key.lower() for key in message.keys()}
+    values = [(header, getattr(outlook, attribute, None)) for header, attribute in OUTLOOK_FIELDS]
+    values.append(("Message-ID", outlook.getStringStream("__substg1.0_1035")))
+    sent = outlook.props.date
+    values.append(("Date", format_datetime(sent) if isinstance(sent, datetime) else None))
+    values.append(("MIME-Version", "1.0"))  # the body extract-msg rebuilt is MIME
+    for header, value in values:
+        value = " ".join(str(value or "").split())
+        if not value or header.lower() in present:
+            continue
+        try:
+            message[header] = value
+        except (ValueError, TypeError, IndexError, errors.HeaderParseError):
+            continue  # a property that is no valid header value is left out, not guessed
 
 
 # Simulations ------------------------------------------------------------------------------------
