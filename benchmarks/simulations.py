@@ -2,6 +2,7 @@
 
     python benchmarks/simulations.py [--recipients 100000] [--databases sqlite postgresql]
                                      [--tracking-requests 20000] [--concurrency 32]
+                                     [--workers 1 2]
 
 For each database (SQLite in a temporary directory; PostgreSQL as a throw-away cluster, as
 benchmarks/governance.py does), in a child process:
@@ -9,12 +10,20 @@ benchmarks/governance.py does), in a child process:
 1. `--recipients` staff members in 40 services of one establishment (bulk_create).
 2. Launch: `hygie.phishing.services.launch` (targeting, tokens, lure per person, schedule),
    timed.
-3. The sink: aiosmtpd's `Sink` handler in a separate process on 127.0.0.1 (no TLS, no auth).
-   Its own ceiling is measured first: one Python client pushing ready-made bytes with
-   `sendmail` over one connection (what the sink can take at best).
+3. The sink: an aiosmtpd server in a separate process on 127.0.0.1 (no TLS, no auth) that
+   keeps nothing but one line per message, its Message-ID and envelope recipient, so that
+   every run can be checked. Its own ceiling is measured first: one Python client pushing
+   ready-made bytes with `sendmail` over one connection (what the sink can take at best).
 4. Sending: `hygie.phishing.sending.run` in this process (one worker, one SMTP connection,
    the send log written per message) until the campaign is sent out; messages per second
    and the ratio to the sink's ceiling.
+4b. Several workers (`--workers`, default 1 then 2): for each N, a fresh campaign of the
+   same people is launched (`services.launch`, which queues its first sending run), the task
+   queue is given one sending run per worker, and N real `hygie worker` processes are
+   started; they share the campaign by claiming rows. Messages per second from the first
+   to the last message sent (the processes' start-up is left out and given apart), then
+   exactly once is checked: every recipient marked sent, and at the sink every expected
+   Message-ID (derived from the recipient's token) received once, for that recipient.
 5. Tracking: `hygie serve` (gunicorn, 2 workers) and `--concurrency` client threads
    requesting the open pixel and the landing page for random recipients; events per second,
    p50 and p99 latency as the client sees it.
@@ -28,8 +37,10 @@ import argparse
 import http.client
 import os
 import random
+import re
 import secrets
 import shutil
+import signal
 import smtplib
 import socket
 import statistics
@@ -38,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,16 +75,170 @@ def wait_port(port: int, seconds: float = 30) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def start_sink() -> tuple[subprocess.Popen, int]:
+MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
+
+
+def run_sink(port: int, log: Path) -> None:
+    """The SMTP sink (a process of its own): one line per message received, its Message-ID
+    and its envelope recipients, tab-separated; nothing else is kept."""
+    import asyncio
+
+    from aiosmtpd.smtp import SMTP
+
+    out = log.open("a", buffering=1, encoding="ascii")
+
+    class Recorder:
+        async def handle_DATA(self, server, session, envelope):
+            head = envelope.content.split(b"\r\n\r\n", 1)[0]
+            found = MESSAGE_ID.search(head)
+            message_id = found.group(1).decode("ascii", "replace") if found else "-"
+            out.write(f"{message_id}\t{','.join(envelope.rcpt_tos)}\n")
+            return "250 OK"
+
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(Recorder()), "127.0.0.1", port)
+    )
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+        out.close()
+
+
+def start_sink(log: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
-         "aiosmtpd.handlers.Sink"],
+        [sys.executable, __file__, "--sink-port", str(port), "--sink-log", str(log)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     wait_port(port)
     return process, port
+
+
+def exactly_once(simulation, log: Path) -> str:
+    """Every recipient marked sent, and each one's Message-ID received once at the sink, for
+    that recipient: "oui", or what is wrong."""
+    from hygie.phishing.models import Recipient
+    from hygie.phishing.sending import message_id
+
+    domain = simulation.sending_profile.from_address.rpartition("@")[2] or "hygie.invalid"
+    rows = list(Recipient.objects.filter(simulation=simulation).only("token", "email"))
+    expected = {message_id(row, domain): row.email for row in rows}
+    received: Counter[str] = Counter()
+    wrong_recipient = 0
+    with log.open(encoding="ascii") as lines:
+        for line in lines:
+            identifier, _tab, recipients = line.rstrip("\n").partition("\t")
+            if identifier in expected:
+                received[identifier] += 1
+                wrong_recipient += recipients != expected[identifier]
+    unsent = Recipient.objects.filter(simulation=simulation).exclude(send_status="sent").count()
+    duplicates = sum(1 for identifier in expected if received[identifier] > 1)
+    missing = sum(1 for identifier in expected if not received[identifier])
+    if not (unsent or duplicates or missing or wrong_recipient):
+        return f"oui ({len(expected)} Message-ID distincts, chacun reçu une fois)"
+    return (
+        f"NON : {unsent} non marqués envoyés, {missing} absents du puits, "
+        f"{duplicates} reçus plusieurs fois, {wrong_recipient} au mauvais destinataire"
+    )
+
+
+def worker_processes(simulation_id: int, workers: int, recipients: int, log_dir: Path):
+    """Launch a fresh campaign like `base`, give the queue one sending run per worker, start
+    `workers` `hygie worker` processes and wait until the campaign is sent out. Returns the
+    campaign, the seconds from the first to the last message sent, the wall-clock seconds
+    from the processes' start and how many messages each worker sent."""
+    from django.db import connection
+    from django.db.models import Max, Min
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from hygie.phishing import services, tasks
+    from hygie.phishing.models import Recipient, Simulation
+
+    simulation = Simulation.objects.get(pk=simulation_id)
+    simulation.pk = None
+    simulation.name = f"Banc, {workers} processus"
+    simulation.status = "draft"
+    simulation.launched_at = simulation.sent_out_at = simulation.completed_at = None
+    simulation.save()
+    services.launch(simulation, seed=1)
+    queued = DBTaskResult.objects.filter(
+        task_path=tasks.send_simulation.module_path,
+        status=TaskResultStatus.READY,
+        args_kwargs__args=[simulation.pk],
+    ).count()
+    for _ in range(workers - queued):  # launch queues one run; one more per extra worker
+        tasks.send_simulation.enqueue(simulation.pk)
+    connection.close()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    processes, logs = [], []
+    started = time.perf_counter()
+    for number in range(workers):
+        logs.append((log_dir / f"worker-{workers}-{number}.log").open("wb"))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "hygie",
+                    "worker",
+                    "--interval",
+                    "0.2",
+                    "--worker-id",
+                    f"banc-{workers}-{number}",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=logs[-1],
+                stderr=subprocess.STDOUT,
+            )
+        )
+    deadline = time.monotonic() + max(300, recipients / 10)
+    try:
+        while True:
+            time.sleep(0.5)
+            simulation.refresh_from_db(fields=["status"])
+            left = Recipient.objects.filter(simulation=simulation).exclude(send_status="sent")
+            if simulation.status == "running" and not left.exists():
+                break
+            dead = [process.returncode for process in processes if process.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{workers} processus : {left.count()} messages restants, "
+                    f"codes de sortie {dead}; journaux dans {log_dir}"
+                )
+        wall = time.perf_counter() - started
+        # Let the runs still finishing (nothing left to claim) record their result.
+        runs = DBTaskResult.objects.filter(
+            task_path=tasks.send_simulation.module_path, args_kwargs__args=[simulation.pk]
+        )
+        settle = time.monotonic() + 15
+        while runs.filter(status=TaskResultStatus.RUNNING).exists() and time.monotonic() < settle:
+            time.sleep(0.2)
+        shares: Counter[str] = Counter()
+        for worker_ids, value in runs.filter(status=TaskResultStatus.SUCCESSFUL).values_list(
+            "worker_ids", "return_value"
+        ):
+            shares[worker_ids[-1] if worker_ids else "?"] += (value or {}).get("sent", 0)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for handle in logs:
+            handle.close()
+    span = Recipient.objects.filter(simulation=simulation).aggregate(
+        first=Min("sent_at"), last=Max("sent_at")
+    )
+    share = ", ".join(f"{name} {count}" for name, count in sorted(shares.items()))
+    return simulation, (span["last"] - span["first"]).total_seconds(), wall, share
 
 
 def sink_ceiling(port: int, count: int = 3000) -> float:
@@ -221,7 +387,9 @@ def results_page(simulation, organisation) -> str:
     return f"{statistics.median(timings[1:]) * 1000:.0f} ms, {len(queries)} requêtes SQL"
 
 
-def child(database: str, recipients: int, requests: int, concurrency: int) -> None:
+def child(
+    database: str, recipients: int, requests: int, concurrency: int, workers: list[int]
+) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="hygie-bench-sim-"))
     os.environ["HYGIE_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("HYGIE_ALLOWED_HOSTS", "testserver")
@@ -255,7 +423,8 @@ def child(database: str, recipients: int, requests: int, concurrency: int) -> No
         preparation = services.launch(simulation, seed=1)
         launch_seconds = time.perf_counter() - started
 
-        sink, port = start_sink()
+        sink_log = data_dir / "sink.log"
+        sink, port = start_sink(sink_log)
         SendingProfile.objects.filter(pk=simulation.sending_profile_id).update(port=port)
         ceiling = sink_ceiling(port)
 
@@ -267,6 +436,15 @@ def child(database: str, recipients: int, requests: int, concurrency: int) -> No
         send_seconds = time.perf_counter() - started
         sent = Recipient.objects.filter(simulation=simulation, send_status="sent").count()
         rate = sent / send_seconds
+        checks = {"1 processus, en place": exactly_once(simulation, sink_log)}
+
+        several = []
+        for count in workers:
+            campaign, span, wall, share = worker_processes(
+                simulation.pk, count, recipients, data_dir
+            )
+            checks[f"{count} × hygie worker"] = exactly_once(campaign, sink_log)
+            several.append((count, span, wall, share))
 
         tokens = list(
             Recipient.objects.filter(simulation=simulation).values_list("token", flat=True)
@@ -279,11 +457,18 @@ def child(database: str, recipients: int, requests: int, concurrency: int) -> No
             ("lancement (ciblage, jetons, planning)", f"{preparation.recipients} destinataires en {launch_seconds:.1f} s"),
             ("plafond du puits SMTP (octets prêts, 1 connexion)", f"{ceiling:.0f} messages/s"),
             ("envoi Hygie (1 processus, 1 connexion)", f"{sent} messages en {send_seconds:.0f} s = {rate:.0f} messages/s ({rate / ceiling:.2f} × le plafond)"),
+            *(
+                (f"envoi Hygie ({count} processus `hygie worker`, 1 connexion chacun)", f"{recipients} messages en {span:.1f} s = {recipients / span:.0f} messages/s ({recipients / span / ceiling:.2f} × le plafond) ; {wall:.1f} s avec le démarrage des processus ; par processus : {share}")
+                for count, span, wall, share in several
+            ),
+            *((f"exactement une fois ({label})", verdict) for label, verdict in checks.items()),
             (f"suivi : pixel + page d'arrivée, {concurrency} clients", f"{events:.0f} événements/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"),
             ("page de résultats de la campagne", page),
         ]  # fmt: skip
         for label, value in rows:
             print(f"| {database} | {label} | {value} |", flush=True)
+        if any(not verdict.startswith("oui") for verdict in checks.values()):
+            raise SystemExit(f"{database} : un envoi n'a pas été fait exactement une fois")
     finally:
         if sink is not None:
             sink.terminate()
@@ -299,10 +484,25 @@ def main() -> None:
     parser.add_argument(
         "--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]
     )
+    parser.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=[1, 2],
+        metavar="N",
+        help="numbers of `hygie worker` processes sharing one campaign, each measured (1 2)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--sink-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--sink-log", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sink_port:
+        run_sink(args.sink_port, args.sink_log)
+        return
+    if any(count < 1 for count in args.workers):
+        parser.error("--workers: at least one process")
     if args.child:
-        child(args.child, args.recipients, args.tracking_requests, args.concurrency)
+        child(args.child, args.recipients, args.tracking_requests, args.concurrency, args.workers)
         return
     from governance import start_postgres, stop_postgres
 
@@ -312,6 +512,7 @@ def main() -> None:
     command = [
         sys.executable, __file__, "--recipients", str(args.recipients),
         "--tracking-requests", str(args.tracking_requests), "--concurrency", str(args.concurrency),
+        "--workers", *map(str, args.workers),
     ]  # fmt: skip
     for database in args.databases:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HYGIE_")}
