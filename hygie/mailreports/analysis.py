@@ -89,6 +89,15 @@ def load_outlook(data: bytes, name: str = "") -> bytes:
             return message.as_bytes(policy=policy.SMTP)
     except UnreadableMessage:
         raise
+    except extract_msg.exceptions.InvalidFileFormatError:
+        # A compound file without a message's property stream: a Word or Excel 97 document…
+        raise _named(
+            name,
+            _(
+                "c'est un fichier composé Microsoft (document Word, Excel…) mais pas un message "
+                "Outlook."
+            ),
+        ) from None
     except Exception as exc:  # extract-msg raises many types on damaged files
         raise _named(
             name, _("fichier Outlook endommagé (%(reason)s).") % {"reason": str(exc)[:200]}

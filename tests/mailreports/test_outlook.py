@@ -131,6 +131,22 @@ def test_a_damaged_outlook_file_is_named():
     assert "« abime.msg » n'est pas lisible : fichier Outlook endommagé" in str(problem.value)
 
 
+def test_an_office_document_renamed_msg_is_explained(world):
+    document = msgfile.compound_file(
+        {"WordDocument": b"\xec\xa5" + b"\0" * 200, "\x05SummaryInformation": b"\xfe\xff" * 30}
+    )
+    response = browser(world.editor).post(
+        reverse("mailreports:upload", args=[world.est_a1.pk]),
+        {"files": [SimpleUploadedFile("note-de-service.msg", document)]},
+    )
+    assert response.status_code == 400
+    assert (
+        "« note-de-service.msg » n&#x27;est pas lisible : c&#x27;est un fichier composé "
+        "Microsoft (document Word, Excel…) mais pas un message Outlook."
+    ) in response.content.decode()
+    assert Report.objects.count() == 0
+
+
 def test_an_uploaded_msg_is_triaged_and_grouped_like_the_same_eml(world):
     original = corpus.real_phishing(attachment=True)
     response = browser(world.editor).post(
