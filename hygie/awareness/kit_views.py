@@ -187,17 +187,12 @@ def kit_distribute(request, pk: int):
             report = kits.distribute(kit, form.cleaned_data["contacts"], actor=request.user)
             messages.success(
                 request,
-                _("Kit envoyé à %(sent)s service(s).") % {"sent": report.sent},
-            )
-            if report.failed:
-                messages.error(
-                    request,
-                    _(
-                        "%(failed)s envoi(s) refusé(s) par le serveur de messagerie : "
-                        "enregistrez à nouveau ce formulaire pour réessayer."
-                    )
-                    % {"failed": report.failed},
+                _(
+                    "Diffusion enregistrée : le kit part par e-mail à %(count)s service(s). "
+                    "Un envoi refusé par le serveur de messagerie est retenté chaque heure."
                 )
+                % {"count": report.to_send},
+            )
             return redirect("awareness:kit_status", kit.pk)
     return render(
         request,

@@ -230,13 +230,12 @@ def parse_contacts(text: str, services: Iterable[Organisation]) -> dict[int, str
 class DistributionReport:
     created: int = 0
     changed: int = 0
-    sent: int = 0
-    failed: int = 0
+    to_send: int = 0
 
 
 def distribute(kit: Kit, contacts: dict[int, str], *, actor=None, now=None) -> DistributionReport:
     """Record one distribution per service named in `contacts` (in one transaction: all or
-    nothing), then e-mail every contact who has not received the kit yet.
+    nothing), then have a worker e-mail every contact who has not received the kit yet.
 
     A changed address on a service that has not confirmed sends the kit again to the new
     address; services left out keep their distribution (nothing is withdrawn silently).
@@ -244,8 +243,7 @@ def distribute(kit: Kit, contacts: dict[int, str], *, actor=None, now=None) -> D
     now = now or timezone.now()
     report = DistributionReport()
     allowed = set(services_of(kit.organisation).values_list("pk", flat=True))
-    unknown = set(contacts) - allowed
-    if unknown:
+    if set(contacts) - allowed:
         raise KitError([_("Un des services choisis n'appartient pas à cette organisation.")])
     with transaction.atomic():
         existing = {d.service_id: d for d in kit.distributions.select_for_update()}
@@ -264,32 +262,48 @@ def distribute(kit: Kit, contacts: dict[int, str], *, actor=None, now=None) -> D
                     fields += ["sent_at", "reminders_sent", "reminded_at"]
                 current.save(update_fields=fields)
                 report.changed += 1
-    pending = kit.distributions.filter(sent_at__isnull=True, acknowledged_at__isnull=True)
-    for distribution in pending.select_related("service__parent", "kit__organisation"):
-        if send_kit(distribution, now=now):
-            report.sent += 1
-        else:
-            report.failed += 1
-    record_event(
-        "awareness.kit_distribute",
-        actor=actor,
-        target=kit,
-        organisation=kit.organisation,
-        details={
-            "created": report.created,
-            "changed": report.changed,
-            "sent": report.sent,
-            "failed": report.failed,
-        },
-    )
+        report.to_send = _pending(kit.distributions.all()).count()
+        record_event(
+            "awareness.kit_distribute",
+            actor=actor,
+            target=kit,
+            organisation=kit.organisation,
+            details={"created": report.created, "changed": report.changed},
+        )
+    if report.to_send:
+        from hygie.awareness.kit_tasks import send_kit_distributions
+
+        send_kit_distributions.enqueue(kit.pk)
     if report.created or report.changed:
         record_kit_facts(kit, now=now)
     return report
 
 
+def _pending(distributions):
+    return distributions.filter(sent_at__isnull=True, acknowledged_at__isnull=True)
+
+
+def send_pending(kit: Kit, *, now=None) -> tuple[int, int]:
+    """E-mail the kit to every contact who has not received it: (sent, refused). Each row is
+    claimed by setting `sent_at` first, so two workers never mail the same service; a refused
+    e-mail gives the row back ("not sent" in the status) for the next run to try again."""
+    now = now or timezone.now()
+    sent = failed = 0
+    for distribution in _pending(kit.distributions.select_related("service", "kit__organisation")):
+        claimed = _pending(KitDistribution.objects.filter(pk=distribution.pk)).update(sent_at=now)
+        if not claimed:
+            continue
+        if send_kit(distribution, now=now):
+            sent += 1
+        else:
+            KitDistribution.objects.filter(pk=distribution.pk).update(sent_at=None)
+            failed += 1
+    return sent, failed
+
+
 def send_kit(distribution: KitDistribution, *, reminder: bool = False, now=None) -> bool:
     """E-mail the kit to the service's contact with a fresh personal link; False when the mail
-    server refused it (the distribution stays "not sent" and is tried again next time)."""
+    server refused it."""
     now = now or timezone.now()
     kit = distribution.kit
     _link, token = links.issue_link(distribution=distribution, now=now)
@@ -320,9 +334,6 @@ def send_kit(distribution: KitDistribution, *, reminder: bool = False, now=None)
             "kit %s: mail to service %s refused: %s", kit.pk, distribution.service_id, exc
         )
         return False
-    if not reminder:
-        KitDistribution.objects.filter(pk=distribution.pk).update(sent_at=now)
-        distribution.sent_at = now
     return True
 
 
@@ -330,8 +341,15 @@ def send_kit_reminders(now=None) -> int:
     """Remind the services that have not confirmed, a week after the kit (or the last
     reminder) and three times at most; a second run the same day sends nothing. Each row is
     claimed with a conditional UPDATE, so two workers never remind the same service twice.
-    Returns the reminders sent (housekeeping)."""
+    Kits whose first e-mail was refused are tried again first. Returns the e-mails sent
+    (housekeeping)."""
     now = now or timezone.now()
+    sent = 0
+    unsent = Kit.objects.filter(
+        distributions__sent_at__isnull=True, distributions__acknowledged_at__isnull=True
+    ).distinct()
+    for kit in unsent.select_related("organisation"):
+        sent += send_pending(kit, now=now)[0]
     cutoff = now - REMINDER_INTERVAL
     start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     due = (
@@ -341,7 +359,6 @@ def send_kit_reminders(now=None) -> int:
         .filter(Q(reminded_at__isnull=True, sent_at__lte=cutoff) | Q(reminded_at__lte=cutoff))
         .exclude(reminded_at__gte=start_of_day)
     )
-    sent = 0
     for distribution in due.select_related("kit__organisation", "service__parent"):
         claimed = (
             KitDistribution.objects.filter(
@@ -447,7 +464,7 @@ class ServiceStatus:
     def state_label(self) -> str:
         return {
             "not_distributed": _("Non diffusé"),
-            "not_sent": _("Envoi en échec"),
+            "not_sent": _("En attente d'envoi"),
             "sent": _("Envoyé, en attente"),
             "acknowledged": _("Relayé"),
         }[self.state]

@@ -29,6 +29,12 @@ from tests.clients import browser
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    """The e-mails go through the task queue; here the task runs at once."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def kit(world):
     return make_kit(world.est_a1)
@@ -234,7 +240,7 @@ def test_a_service_of_another_tenant_cannot_be_named(world, kit):
     assert not kit.distributions.exists()
 
 
-def test_a_refused_mail_leaves_the_service_to_send_again(world, kit, settings):
+def test_a_refused_mail_is_tried_again_by_housekeeping(world, kit, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens there
     settings.EMAIL_TIMEOUT = 2
@@ -243,11 +249,16 @@ def test_a_refused_mail_leaves_the_service_to_send_again(world, kit, settings):
         {f"service_{world.service_a1.pk}": "cadre.urgences@chu-a1.example"},
         follow=True,
     )
-    assert "1 envoi(s) refusé(s) par le serveur de messagerie" in response.content.decode()
-    distribution = kit.distributions.get()
-    assert distribution.sent_at is None
+    assert "le kit part par e-mail à 1 service(s)" in response.content.decode()
+    assert kit.distributions.get().sent_at is None
     status = browser(world.editor).get(reverse("awareness:kit_status", args=[kit.pk]))
-    assert "Envoi en échec" in status.content.decode()
+    assert "En attente d&#x27;envoi" in status.content.decode()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert kits.send_kit_reminders() == 1
+    assert [m.to for m in mail.outbox] == [["cadre.urgences@chu-a1.example"]]
+    assert kit.distributions.get().sent_at is not None
+    assert kits.send_kit_reminders() == 0
 
 
 # The service contact's page -----------------------------------------------------------------
