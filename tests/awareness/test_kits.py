@@ -419,3 +419,35 @@ def test_a_kit_is_created_at_an_establishment_or_a_ght_only(world):
     )
     assert response.status_code == 200
     assert "Indiquez une année entre 2000" in response.content.decode()
+
+
+def test_kits_go_through_a_real_smtp_server_and_a_refusal_is_retried(
+    world, kit, pharmacy, settings, monkeypatch, tmp_path
+):
+    from tests.services.smtp import PASSWORD, USERNAME, smtp_server
+
+    with smtp_server() as server:
+        ca = tmp_path / "ca.pem"
+        ca.write_text(server.ca_pem)
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "localhost", server.port
+        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = True, 5
+        settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = USERNAME, PASSWORD
+        server.fail_with.append((550, "5.1.1 Mailbox unavailable"))
+
+        kits.distribute(
+            kit,
+            {world.service_a1.pk: "urg@chu-a1.example", pharmacy.pk: "pha@chu-a1.example"},
+        )
+        assert len(server.messages) == 1
+        assert kit.distributions.filter(sent_at__isnull=True).count() == 1
+
+        assert kits.send_kit_reminders() == 1
+        delivered = {rcpt[0]: message for _sender, rcpt, message in server.messages}
+        assert set(delivered) == {"urg@chu-a1.example", "pha@chu-a1.example"}
+        message = delivered["pha@chu-a1.example"]
+        assert "Pharmacie A1" in message["Subject"]
+        text = message.get_body(("plain",)).get_content()
+        assert "/apprendre/" in text and "vérifiez l'expéditeur" in text
+        assert not kit.distributions.filter(sent_at__isnull=True).exists()
