@@ -306,7 +306,7 @@ def send_kit(distribution: KitDistribution, *, reminder: bool = False, now=None)
     server refused it."""
     now = now or timezone.now()
     kit = distribution.kit
-    _link, token = links.issue_link(distribution=distribution, now=now)
+    link, token = links.issue_link(distribution=distribution, now=now)
     items = list(kit.items.all())
     context = {
         "kit": kit,
@@ -333,6 +333,7 @@ def send_kit(distribution: KitDistribution, *, reminder: bool = False, now=None)
         logger.warning(
             "kit %s: mail to service %s refused: %s", kit.pk, distribution.service_id, exc
         )
+        link.delete()  # never delivered: hourly retries must not pile up unused links
         return False
     return True
 
@@ -373,7 +374,7 @@ def send_kit_reminders(now=None) -> int:
             continue
         if send_kit(distribution, reminder=True, now=now):
             sent += 1
-        else:  # give the row back: tomorrow's run tries again
+        else:  # give the row back: the next run tries again
             KitDistribution.objects.filter(pk=distribution.pk).update(
                 reminded_at=distribution.reminded_at, reminders_sent=distribution.reminders_sent
             )

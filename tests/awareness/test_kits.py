@@ -442,6 +442,9 @@ def test_kits_go_through_a_real_smtp_server_and_a_refusal_is_retried(
         )
         assert len(server.messages) == 1
         assert kit.distributions.filter(sent_at__isnull=True).count() == 1
+        assert (
+            LearnerLink.objects.filter(distribution__kit=kit).count() == 1
+        )  # none for the refusal
 
         assert kits.send_kit_reminders() == 1
         delivered = {rcpt[0]: message for _sender, rcpt, message in server.messages}
