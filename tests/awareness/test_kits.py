@@ -454,3 +454,23 @@ def test_kits_go_through_a_real_smtp_server_and_a_refusal_is_retried(
         text = message.get_body(("plain",)).get_content()
         assert "/apprendre/" in text and "vérifiez l'expéditeur" in text
         assert not kit.distributions.filter(sent_at__isnull=True).exists()
+
+
+def test_the_status_page_costs_the_same_for_2_or_20_services(world, kit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = browser(world.editor)
+    url = reverse("awareness:kit_status", args=[kit.pk])
+
+    def queries_with(count):
+        while kits.services_of(world.est_a1).count() < count:
+            service = factories.org(Kind.SERVICE, world.site_a1)
+            KitDistribution.objects.create(
+                kit=kit, service=service, contact_email="x@chu-a1.example"
+            )
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    assert queries_with(2) == queries_with(20)
