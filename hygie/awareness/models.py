@@ -422,6 +422,8 @@ class KitItem(models.Model):
     kind = models.CharField(max_length=8, choices=KitItemKind.choices)
     title = models.CharField(_("titre"), max_length=200)
     text = models.TextField(_("texte"), blank=True)
+    # A video or a page of the national body (kits link to videos rather than carry them).
+    url = models.URLField(_("lien"), blank=True)
     # Stored under the data directory with a random name (like evidence files).
     file_name = models.CharField(max_length=200, blank=True)
     stored_name = models.CharField(max_length=80, blank=True)
@@ -443,6 +445,9 @@ class KitDistribution(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.CharField(max_length=200, blank=True)
     comment = models.TextField(blank=True)
+    # Reminders to services that have not acknowledged (at most one a day, claimed atomically).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
