@@ -29,6 +29,11 @@ class Audience(models.TextChoices):
     IT_ADMIN = "admin_si", _("Administrateurs informatiques")
 
 
+class ModuleOrigin(models.TextChoices):
+    BUILTIN = "builtin", _("Livré avec Hygie")
+    IMPORTED = "imported", _("Importé par la plateforme")
+
+
 class Module(models.Model):
     """One training module, loaded from `hygie/awareness/content/<slug>.yaml` (or imported).
 
@@ -49,6 +54,11 @@ class Module(models.Model):
     content = models.JSONField(default=dict)
     digest = models.CharField(max_length=64, editable=False)
     active = models.BooleanField(_("proposé"), default=True)
+    # Shipped modules follow their file in content/ (deactivated when it disappears); imported
+    # ones are a platform administrator's own and are left alone by that loading.
+    origin = models.CharField(
+        _("origine"), max_length=8, choices=ModuleOrigin.choices, default=ModuleOrigin.BUILTIN
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
