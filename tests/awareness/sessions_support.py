@@ -7,7 +7,6 @@ import sys
 import types
 from types import SimpleNamespace
 
-import pytest
 from django.utils import timezone
 
 from hygie.awareness import sessions
@@ -55,8 +54,7 @@ def make_session(organisation, *, days: int = 7, **fields):
     return sessions.create_session(organisation, agenda=sessions.validate_agenda(AGENDA), **values)
 
 
-@pytest.fixture
-def tracking(monkeypatch):
+def observe_tracking(monkeypatch):
     """The tracking area's `services` (assign_to_staff, record_statement), observed.
 
     Until the tracking helper's module is merged, a stand-in follows the documented contract
