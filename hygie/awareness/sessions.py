@@ -534,8 +534,6 @@ def take_attendance(
     (tracking's `assign_to_staff`, decision 0524), a certificate number is drawn and an
     "attended" xAPI statement is queued. Nothing is marked completed on anyone's behalf.
     """
-    from hygie.awareness import services as tracking
-
     now = now or timezone.now()
     if session.status == SessionStatus.CANCELLED:
         raise SessionError(_("Cette session est annulée : pas d'appel."))
@@ -576,6 +574,9 @@ def take_attendance(
             participant.save(
                 update_fields=["attendance", "attendance_by", "attendance_at", "certificate_number"]
             )
+        if newly_present:
+            # The tracking area owns assignments and the xAPI outbox.
+            from hygie.awareness import services as tracking
         modules = practice_modules(session)
         if newly_present and modules:
             result.assigned = tracking.assign_to_staff(
