@@ -163,7 +163,7 @@ def _home(request, opening, token: str):
 @never_cache
 @require_POST
 def start(request, token: str):
-    """ "Commencer": bind this browser to the link (decision 0510) and start the module."""
+    """The "Commencer" button: bind this browser to the link (decision 0510), start the module."""
     cookie = request.COOKIES.get(learner.BROWSER_COOKIE)
     opening = learner.resolve(token, cookie)
     if not opening.valid:
@@ -384,7 +384,8 @@ def certificate(request, opening, token: str):
 @never_cache
 @require_POST
 def new_link(request, token: str):
-    """ "M'envoyer un nouveau lien": to the address on file, never shown in full (decision 0512)."""
+    """The "new link" button: a fresh link to the address on file, never shown in full
+    (decision 0512)."""
     opening = learner.resolve(token, request.COOKIES.get(learner.BROWSER_COOKIE))
     link = opening.link
     if link is None:
