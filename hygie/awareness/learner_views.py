@@ -4,7 +4,7 @@ The token in the URL is the key; the browser that pressed "Commencer" first is b
 link by a cookie (decision 0510). Every page answers a clear page, never an error, for a link
 that is expired (410), revoked (410) or already used from another browser (403); an unknown
 token gets the generic "lien invalide" page (404). No response is cached or sends a referrer:
-the token is in the address.
+the token is in the address (decision 0514).
 """
 
 from __future__ import annotations
@@ -42,8 +42,14 @@ PROBLEM_STATUS = {
 }
 
 
+# The token is in the address: no Referer header ever carries a path, to other sites or to us.
+# Not "no-referrer": browsers then send `Origin: null` with form posts, which the CSRF check
+# rightly refuses (decision 0514).
+REFERRER_POLICY = "strict-origin"
+
+
 def _private(response):
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = REFERRER_POLICY
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
