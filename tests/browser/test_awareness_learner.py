@@ -25,6 +25,8 @@ pytestmark = pytest.mark.browser
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 ON_A_PHONE = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
+# The narrowest phones still in use in hospitals.
+ON_A_SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
 def progress_url(world) -> str | None:
@@ -174,7 +176,7 @@ def test_the_rssi_half_is_wired(world):
         )
 
 
-@pytest.mark.browser_context_args(**ON_A_PHONE)
+@pytest.mark.browser_context_args(**ON_A_SMALL_PHONE)
 def test_a_link_opened_on_a_second_phone_gets_a_clear_page_and_a_new_link(
     page, invited, world, new_context
 ):
@@ -182,6 +184,10 @@ def test_a_link_opened_on_a_second_phone_gets_a_clear_page_and_a_new_link(
     page.goto(link)
     page.get_by_role("button", name="Commencer").tap()
     expect(page.get_by_test_id("state")).to_be_visible()
+    assert page.evaluate("window.innerWidth") == 360
+    for number in (1, 2):  # the longest pages: the lesson and the practice e-mail
+        page.goto(f"{link}etapes/{number}/")
+        fits(page)
 
     other = new_context().new_page()  # the marker makes it a phone too
     response = other.goto(link)
@@ -209,7 +215,7 @@ def axe_phone(new_context):
 
 
 @pytest.mark.browser_context_args(**ON_A_PHONE)
-def test_learner_pages_have_no_serious_violation(axe_phone, invited):
+def test_learner_pages_have_no_serious_violation(axe_phone, invited, new_context):
     page = axe_phone
     assignment, link = invited
     found = []
@@ -234,7 +240,7 @@ def test_learner_pages_have_no_serious_violation(axe_phone, invited):
     found += violations(page)
     page.goto(f"{link}attestation/")  # not yet: a page saying so
     found += violations(page)
-    blank = page.context.browser.new_context(bypass_csp=True).new_page()
+    blank = new_context(bypass_csp=True).new_page()
     blank.goto(link)  # another browser: already used
     found += violations(blank)
     blank.goto(link.replace("/apprendre/", "/apprendre/x"))  # unknown
