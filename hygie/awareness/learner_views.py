@@ -60,14 +60,13 @@ def _problem(request, opening, *, status=None):
         opening.outcome != Outcome.UNKNOWN
         and link is not None
         and link.purpose == LinkPurpose.ASSIGNMENT
+        and bool(link.assignment.staff.email)
     )
     context = {
         "outcome": str(opening.outcome),
         "link": link,
         "can_resend": can_resend,
-        "masked_email": learner.mask_email(link.assignment.staff.email)
-        if can_resend and link.assignment.staff.email
-        else "",
+        "masked_email": learner.mask_email(link.assignment.staff.email) if can_resend else "",
         "token": request.resolver_match.kwargs.get("token", ""),
     }
     return render(

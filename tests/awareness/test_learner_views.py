@@ -321,3 +321,17 @@ def test_session_and_kit_links_are_handed_to_their_area(world, monkeypatch):
     assert seen == [distribution.pk]
     monkeypatch.setattr(learner_views, "_purpose_page", lambda purpose: None)
     assert client.get(url("learner_open", token)).status_code == 404
+
+
+def test_without_an_address_on_file_the_page_says_whom_to_ask(setup, world):
+    _, _, token = setup
+    started(token)
+    world.staff_a1.email = ""
+    world.staff_a1.save()
+    response = browser().get(url("learner_open", token))
+    assert response.status_code == 403
+    assert "M&#x27;envoyer un nouveau lien" not in text(response)
+    assert "M'envoyer un nouveau lien" not in text(response)
+    assert "référent sécurité" in text(response)
+    assert browser().post(url("learner_new_link", token)).status_code == 403
+    assert not mail.outbox
