@@ -3,7 +3,7 @@
 A link carries 256 random bits; only their SHA-256 digest is stored, so a database dump
 gives nobody a way in. A link serves one purpose (one assigned module, one session seat,
 one kit distribution) and expires. Opening it (see `learner.py`) binds it to the first
-browser; the same link opened elsewhere afterwards is "already used" (decision 0501).
+browser; the same link opened elsewhere afterwards is "already used" (decision 0510).
 """
 
 from __future__ import annotations
