@@ -10,7 +10,6 @@ the token is in the address (decision 0514).
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 
 from django.http import HttpResponse
@@ -23,15 +22,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from hygie.awareness import learner
+from hygie.awareness import kit_views, learner, session_views
 from hygie.awareness.certificates import render_certificate
 from hygie.awareness.learner import Delivery, Outcome
 from hygie.awareness.models import DONE_STATES, LinkPurpose, State
 
 # Pages other areas serve behind the same entry point, for their kinds of link.
 PURPOSE_PAGES = {
-    LinkPurpose.SESSION: ("hygie.awareness.session_views", "session_learner_page"),
-    LinkPurpose.KIT: ("hygie.awareness.kit_views", "kit_learner_page"),
+    LinkPurpose.SESSION: session_views.session_learner_page,
+    LinkPurpose.KIT: kit_views.kit_learner_page,
 }
 
 PROBLEM_STATUS = {
@@ -122,22 +121,10 @@ def open_link(request, token: str):
             render(request, "awareness/learner_welcome.html", {"link": link, "token": token})
         )
     if link.purpose != LinkPurpose.ASSIGNMENT:
-        page = _purpose_page(link.purpose)
-        if page is None:
-            return _private(_problem(request, learner.Opening(Outcome.UNKNOWN)))
-        return _private(page(request, link))
+        return _private(PURPOSE_PAGES[link.purpose](request, link))
     if request.method == "POST":
         return _private(HttpResponse(status=405, headers={"Allow": "GET, HEAD"}))
     return _private(_home(request, opening, token))
-
-
-def _purpose_page(purpose):
-    module_name, function = PURPOSE_PAGES[purpose]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, function, None)
 
 
 def _home(request, opening, token: str):

@@ -296,31 +296,31 @@ def test_a_logged_in_rssi_gets_nothing_more_without_the_bound_browser(setup, wor
     assert rssi.get(url("learner_certificate", token)).status_code == 403
 
 
-def test_session_and_kit_links_are_handed_to_their_area(world, monkeypatch):
-    """A SESSION or KIT link is served by the sessions or kits area once started; until that
-    area's page exists, the learner gets the generic invalid-link page, never an error."""
-    from hygie.awareness import learner_views, links
+def test_session_and_kit_links_are_handed_to_their_area(world):
+    """Once started, a KIT link shows the kit's acknowledgement page and a SESSION link the
+    session's page, through the same entry point and its checks."""
+    from hygie.awareness import links, sessions
     from hygie.awareness.models import Kit, KitDistribution
+    from tests.awareness.sessions_support import make_session
 
-    kit = Kit.objects.create(organisation=world.est_a1, name="Cybervigilants", year=2026)
+    kit = Kit.objects.create(organisation=world.est_a1, name="Cybervigilants 2026", year=2026)
     distribution = KitDistribution.objects.create(
         kit=kit, service=world.service_a1, contact_email="cadre@example.org"
     )
     _, token = links.issue_link(distribution=distribution)
+    page = text(started(token).get(url("learner_open", token)))
+    assert "Cybervigilants 2026" in page
+    assert "Urgences A1" in page
+
+    session = make_session(world.est_a1, title="Atelier cybersécurité du jeudi")
+    [participant] = sessions.add_participants(session, [world.staff_a1])
+    _, token = links.issue_link(participant=participant)
     client = started(token)
-    seen = []
-
-    def kit_page(request, link):
-        from django.http import HttpResponse
-
-        seen.append(link.distribution_id)
-        return HttpResponse("accusé de réception")
-
-    monkeypatch.setattr(learner_views, "_purpose_page", lambda purpose: kit_page)
-    assert text(client.get(url("learner_open", token))) == "accusé de réception"
-    assert seen == [distribution.pk]
-    monkeypatch.setattr(learner_views, "_purpose_page", lambda purpose: None)
-    assert client.get(url("learner_open", token)).status_code == 404
+    page = text(client.get(url("learner_open", token)))
+    assert "Atelier cybersécurité du jeudi" in page
+    assert "Salle de formation, bâtiment B" in page
+    # Another browser holding the same link gets the already-used page, not the session.
+    assert browser().get(url("learner_open", token)).status_code == 403
 
 
 def test_without_an_address_on_file_the_page_says_whom_to_ask(setup, world):
