@@ -5,3 +5,13 @@ class AwarenessConfig(AppConfig):
     name = "hygie.awareness"
     label = "awareness"
     verbose_name = "Sensibilisation"
+
+    def ready(self):
+        from hygie.awareness import tasks
+        from hygie.core.tasks import register_housekeeping
+
+        # Newcomers first, so that their first reminder can follow in the same run.
+        register_housekeeping("awareness_onboarding", tasks.assign_newcomers)
+        register_housekeeping("awareness_reminders", tasks.send_reminders)
+        register_housekeeping("awareness_coverage_facts", tasks.refresh_coverage)
+        register_housekeeping("awareness_xapi", tasks.push_statements)

@@ -1,0 +1,27 @@
+"""Background work of awareness tracking, run by housekeeping (hourly): each step is idempotent.
+
+- reminders: a fresh link to unfinished learners on the reminder days (once a day at most);
+- onboarding: newcomers of open onboarding campaigns get their modules;
+- coverage facts: each establishment's 12-month coverage, as evidence (once a day);
+- xAPI: pending statements to the learning record stores.
+"""
+
+from __future__ import annotations
+
+from hygie.awareness import services, xapi
+
+
+def send_reminders() -> int:
+    return services.send_due_reminders()
+
+
+def assign_newcomers() -> int:
+    return services.assign_onboarding()
+
+
+def refresh_coverage() -> int:
+    return services.refresh_coverage_facts()
+
+
+def push_statements() -> int:
+    return xapi.push_pending()
