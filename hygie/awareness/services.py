@@ -238,8 +238,9 @@ def _flush(batch: list[Assignment]) -> int:
 
 
 def assign(campaign: Campaign, *, actor=None) -> int:
-    """Assign the campaign's modules to everyone it targets who has no assignment yet."""
-    return assign_to_staff(
+    """Assign the campaign's modules to everyone it targets who has no assignment yet; the new
+    learners are invited by e-mail from a worker (or the next housekeeping)."""
+    created = assign_to_staff(
         targeted_staff(campaign),
         campaign.modules.all(),
         organisation=campaign.organisation,
@@ -248,6 +249,9 @@ def assign(campaign: Campaign, *, actor=None) -> int:
         actor=actor,
         match_audiences=campaign.match_audiences,
     )
+    if created and campaign.status == CampaignStatus.OPEN:
+        _invite_soon(campaign)
+    return created
 
 
 def open_campaign(campaign: Campaign, *, actor=None, now=None) -> int:
@@ -298,6 +302,47 @@ def assign_onboarding(now=None) -> int:
     ).select_related("organisation"):
         created += assign(campaign)
     return created
+
+
+# Invitations -------------------------------------------------------------------------------------
+def send_invitations(campaign: Campaign | None = None, now=None) -> int:
+    """The first e-mail, with a personal link, for each new assignment of an open campaign.
+    Claimed with a conditional UPDATE (the invitation counts as the first contact), so a
+    task and housekeeping running together never invite twice."""
+    now = now or timezone.now()
+    pending = (
+        Assignment.objects.filter(
+            campaign__status=CampaignStatus.OPEN,
+            last_reminded_at__isnull=True,
+            links__isnull=True,
+            staff__active=True,
+        )
+        .exclude(staff__email="")
+        .exclude(state__in=DONE_STATES)
+        .select_related("staff", "module", "campaign")
+    )
+    if campaign is not None:
+        pending = pending.filter(campaign=campaign)
+    sent = 0
+    for assignment in pending.iterator(chunk_size=500):
+        if not Assignment.objects.filter(pk=assignment.pk, last_reminded_at__isnull=True).update(
+            last_reminded_at=now
+        ):
+            continue
+        try:
+            if _area("learner").send_assignment_link(assignment):
+                sent += 1
+        except Exception:
+            logger.exception("invitation for assignment %s failed", assignment.pk)
+    return sent
+
+
+def _invite_soon(campaign: Campaign) -> None:
+    """Invitations go out from a worker: 20,000 e-mails do not hold a page."""
+    from hygie.awareness.tasks import invite
+
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: invite.enqueue(campaign_id))
 
 
 # Reminders ---------------------------------------------------------------------------------------

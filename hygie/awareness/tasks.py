@@ -1,5 +1,6 @@
 """Background work of awareness tracking, run by housekeeping (hourly): each step is idempotent.
 
+- invitations: the first e-mail of new assignments (also enqueued when a campaign assigns);
 - reminders: a fresh link to unfinished learners on the reminder days (once a day at most);
 - onboarding: newcomers of open onboarding campaigns get their modules;
 - coverage facts: each establishment's 12-month coverage, as evidence (once a day);
@@ -8,7 +9,21 @@
 
 from __future__ import annotations
 
+from django_tasks import task
+
 from hygie.awareness import services, xapi
+
+
+@task()
+def invite(campaign_id: int) -> dict:
+    from hygie.awareness.models import Campaign
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    return {"sent": services.send_invitations(campaign) if campaign else 0}
+
+
+def send_invitations() -> int:
+    return services.send_invitations()
 
 
 def send_reminders() -> int:

@@ -250,3 +250,27 @@ def test_closing_records_coverage_as_evidence_and_housekeeping_refreshes_it(hosp
     assert services.refresh_coverage_facts() == 0, "once a day"
     yearly = Fact.objects.get(source_key=f"coverage-{timezone.localdate().year}")
     assert yearly.value == 50.0 and yearly.details["trained"] == 6
+
+
+def test_new_learners_are_invited_once_by_a_worker(
+    hospital, monkeypatch, django_capture_on_commit_callbacks
+):
+    w = hospital
+    sent = []
+    install_area(
+        monkeypatch, "learner", send_assignment_link=lambda a: sent.append(a.staff_id) or True
+    )
+    targeted = campaign(w.est_a1, w.phishing, due_date=dt.date(2030, 1, 1))
+    targeted.target_services.set([w.lab])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.open_campaign(targeted)
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.get(task_path="hygie.awareness.tasks.invite")
+    assert queued.args_kwargs["args"] == [targeted.pk], "opening hands the e-mails to a worker"
+    assert sent == []
+    assert services.send_invitations(targeted) == 6
+    assert services.send_invitations() == 0, "once"
+    newcomer = factories.staff(w.est_a1, service=w.lab)
+    services.assign(targeted)
+    assert services.send_invitations() == 1 and sent[-1] == newcomer.pk
