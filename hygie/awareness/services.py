@@ -250,7 +250,7 @@ def assign(campaign: Campaign, *, actor=None) -> int:
         match_audiences=campaign.match_audiences,
     )
     if created and campaign.status == CampaignStatus.OPEN:
-        _invite_soon(campaign)
+        invite_soon(campaign)
     return created
 
 
@@ -337,7 +337,7 @@ def send_invitations(campaign: Campaign | None = None, now=None) -> int:
     return sent
 
 
-def _invite_soon(campaign: Campaign) -> None:
+def invite_soon(campaign: Campaign) -> None:
     """Invitations go out from a worker: 20,000 e-mails do not hold a page."""
     from hygie.awareness.tasks import invite
 
