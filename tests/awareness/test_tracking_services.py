@@ -274,3 +274,19 @@ def test_new_learners_are_invited_once_by_a_worker(
     newcomer = factories.staff(w.est_a1, service=w.lab)
     services.assign(targeted)
     assert services.send_invitations() == 1 and sent[-1] == newcomer.pk
+
+
+def test_the_trend_shows_the_completion_rate_at_each_month_end(hospital):
+    w = hospital
+    services.open_campaign(campaign(w.est_a1, w.phishing, kind=CampaignKind.ANNUAL))
+    Assignment.objects.update(assigned_at=timezone.now() - days(130))
+    lab = list(Assignment.objects.filter(service=w.lab).order_by("pk"))
+    today = timezone.localdate()
+    mid_month = timezone.make_aware(dt.datetime.combine(today.replace(day=15), dt.time(12)))
+    set_states(lab[:3], State.PASSED, score=90, when=mid_month - days(62))
+    set_states(lab[3:6], State.COMPLETED, when=mid_month)
+    points = services.trend(w.est_a1, months=4, today=today)
+    assert [p.month for p in points][-1] == today.replace(day=1)
+    assert [p.assigned for p in points] == [12, 12, 12, 12]
+    assert [p.done for p in points] == [0, 3, 3, 6]
+    assert points[-1].rate == 50.0
