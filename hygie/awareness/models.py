@@ -125,6 +125,8 @@ class Campaign(models.Model):
         related_name="awareness_campaigns",
     )
     simulation_scope = models.CharField(max_length=12, blank=True)  # "clickers" | "service"
+    # Each person gets only the campaign's modules written for their role (decision 0531).
+    match_audiences = models.BooleanField(_("modules selon le métier de chacun"), default=False)
     due_date = models.DateField(_("échéance"), null=True, blank=True)
     # For ONBOARDING: days after arrival given to each newcomer.
     due_days = models.PositiveSmallIntegerField(_("délai (jours)"), default=30)
@@ -501,6 +503,8 @@ class Statement(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # After a failed delivery, not tried again before this time (exponential back-off).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     objects = StatementQuerySet.as_manager()
 

@@ -1,6 +1,6 @@
 """The awareness app's routes, one list per area (each area owns its own module)."""
 
-from hygie.awareness import kit_urls, learner_urls, session_urls, tracking_urls
+from hygie.awareness import catalogue_urls, kit_urls, learner_urls, session_urls, tracking_urls
 
 app_name = "awareness"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *learner_urls.urlpatterns,
     *session_urls.urlpatterns,
     *kit_urls.urlpatterns,
+    *catalogue_urls.urlpatterns,
 ]

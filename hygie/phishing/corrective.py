@@ -3,7 +3,8 @@
 A rule pairs a trigger (a service's click rate at or above a threshold, its report rate
 below one, each person who clicked or typed something, people who clicked in several
 campaigns within twelve months) with a remedy (the teachable-moment e-mail to the people
-concerned, or an item in the action plan). Rules apply when a campaign completes — not
+concerned, an item in the action plan, or training: the modules tied to the lures, or a
+chosen module, assigned through an awareness campaign of kind "simulation"). Rules apply when a campaign completes — not
 before, so that staff do not warn each other mid-campaign — or when the RSSI asks.
 
 Applying is idempotent: each (rule, campaign, target) gives one outcome, kept and shown on
@@ -14,6 +15,7 @@ the message (the small-cell rule of hygie.dashboards); action items never name a
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 
 from django.conf import settings
@@ -155,6 +157,116 @@ def _action_item(organisation_id: int, title: str, description: str, priority):
     )
 
 
+# Training (the awareness app) -------------------------------------------------------------------
+TRAINING_DUE_DAYS = 30
+PERSON_SCOPES = {Trigger.CLICKED: "clickers", Trigger.SUBMITTED: "submitters"}
+
+
+def training_modules(rule: CorrectiveRule, simulation: Simulation) -> list:
+    """The chosen module, or the modules tied to the simulation's lures."""
+    from hygie.awareness.models import Module
+
+    if rule.training_module:
+        return list(Module.objects.filter(slug=rule.training_module, active=True))
+    content = importlib.import_module("hygie.awareness.content")
+    found = {}
+    for slug in simulation.lures or []:
+        for module in content.modules_for_lure(slug):
+            found.setdefault(module.pk, module)
+    return list(found.values())
+
+
+def _training_campaign(rule: CorrectiveRule, simulation: Simulation, scope: str):
+    """One awareness campaign per rule and simulation, opened at once; None without module."""
+    from hygie.awareness.models import Campaign, CampaignKind, CampaignStatus
+
+    name = (_("Formation après « %(simulation)s » — %(rule)s") % {
+        "simulation": simulation.name, "rule": rule.name,
+    })[:200]  # fmt: skip
+    existing = Campaign.objects.filter(
+        organisation=simulation.organisation, simulation=simulation, name=name
+    ).first()
+    if existing is not None:
+        return existing
+    modules = training_modules(rule, simulation)
+    if not modules:
+        logger.warning("rule %s: no training module for simulation %s", rule.pk, simulation.pk)
+        return None
+    campaign = Campaign.objects.create(
+        organisation=simulation.organisation,
+        name=name,
+        kind=CampaignKind.SIMULATION,
+        status=CampaignStatus.OPEN,
+        opened_at=timezone.now(),
+        simulation=simulation,
+        simulation_scope=scope,
+        due_date=timezone.localdate() + dt.timedelta(days=TRAINING_DUE_DAYS),
+        reminder_days=[7, 1],
+    )
+    campaign.modules.set(modules)
+    return campaign
+
+
+def _train_service(rule, simulation, row: dict, summary: str) -> CorrectiveOutcome | None:
+    from hygie.awareness import services as awareness
+
+    key = f"s{row['service']}"
+    if CorrectiveOutcome.objects.filter(rule=rule, simulation=simulation, target_key=key).exists():
+        return None
+    campaign = _training_campaign(rule, simulation, "service")
+    if campaign is None:
+        return None
+    campaign.target_services.add(row["service"])
+    count = awareness.assign(campaign)
+    return _keep(
+        rule,
+        simulation,
+        key,
+        summary + " " + _("Formation attribuée (%(n)s attribution(s) de module).") % {"n": count},
+        service_id=row["service"],
+    )
+
+
+def _train_people(rule, simulation, people: list[Recipient]) -> list[CorrectiveOutcome]:
+    from hygie.awareness import services as awareness
+    from hygie.orgs.models import StaffMember
+
+    people = [
+        recipient
+        for recipient in people
+        if recipient.staff_id
+        and not CorrectiveOutcome.objects.filter(
+            rule=rule, simulation=simulation, target_key=f"r{recipient.pk}"
+        ).exists()
+    ]
+    if not people:
+        return []
+    campaign = _training_campaign(rule, simulation, PERSON_SCOPES.get(rule.trigger, "people"))
+    if campaign is None:
+        return []
+    awareness.assign_to_staff(
+        StaffMember.objects.filter(pk__in=[r.staff_id for r in people]),
+        campaign.modules.all(),
+        organisation=campaign.organisation,
+        due_date=campaign.due_date,
+        campaign=campaign,
+    )
+    awareness.invite_soon(campaign)
+    outcomes = []
+    for recipient in people:
+        outcome = _keep(
+            rule,
+            simulation,
+            f"r{recipient.pk}",
+            _("Formation attribuée (campagne « %(name)s »).") % {"name": campaign.name},
+            service_id=recipient.service_id,
+            recipient=recipient,
+        )
+        if outcome:
+            outcomes.append(outcome)
+    return outcomes
+
+
 def apply_rules(simulation: Simulation) -> list[CorrectiveOutcome]:
     """Apply every active rule reaching this campaign; the new outcomes are returned."""
     from hygie.actions.models import Priority
@@ -185,6 +297,11 @@ def apply_rules(simulation: Simulation) -> list[CorrectiveOutcome]:
                     )
                     % facts
                 )
+                if rule.remedy == Remedy.ASSIGN_TRAINING:
+                    trained = _train_service(rule, simulation, row, summary)
+                    if trained:
+                        created.append(trained)
+                    continue
                 if rule.remedy == Remedy.ACTION_ITEM:
                     key = f"s{row['service']}"
                     if CorrectiveOutcome.objects.filter(
@@ -230,6 +347,9 @@ def apply_rules(simulation: Simulation) -> list[CorrectiveOutcome]:
                             emails.append(message)
             continue
         people = _people(simulation, rule)
+        if rule.remedy == Remedy.ASSIGN_TRAINING:
+            created.extend(_train_people(rule, simulation, people))
+            continue
         if rule.remedy == Remedy.TEACHABLE_EMAIL:
             for recipient in people:
                 outcome = _keep(

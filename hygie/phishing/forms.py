@@ -177,15 +177,33 @@ class SimulationForm(forms.ModelForm):
 
 
 class CorrectiveRuleForm(forms.ModelForm):
+    training_module = forms.ChoiceField(
+        label=_("Module de formation"),
+        required=False,
+        help_text=_(
+            "Pour la mesure « Attribuer une formation ». Vide : les modules liés aux leurres "
+            "de la simulation."
+        ),
+    )
+
     class Meta:
         model = CorrectiveRule
-        fields = ["name", "trigger", "threshold", "remedy", "active"]
+        fields = ["name", "trigger", "threshold", "remedy", "training_module", "active"]
         help_texts = {
             "threshold": _(
                 "Un pourcentage pour les déclencheurs par service ; un nombre de campagnes pour "
                 "les personnes qui cliquent à répétition (2 au moins)."
             )
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from hygie.awareness.models import Module
+
+        self.fields["training_module"].choices = [
+            ("", _("Modules liés aux leurres de la simulation")),
+            *Module.objects.filter(active=True).values_list("slug", "title"),
+        ]
 
     def clean(self):
         data = super().clean()

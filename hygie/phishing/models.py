@@ -342,6 +342,7 @@ class Trigger(models.TextChoices):
 class Remedy(models.TextChoices):
     TEACHABLE_EMAIL = "teachable_email", _("Envoyer le message pédagogique à la personne")
     ACTION_ITEM = "action_item", _("Créer une action au plan d'action")
+    ASSIGN_TRAINING = "assign_training", _("Attribuer une formation (module de sensibilisation)")
 
 
 PERSON_TRIGGERS = (Trigger.CLICKED, Trigger.SUBMITTED, Trigger.REPEAT)
@@ -363,6 +364,9 @@ class CorrectiveRule(models.Model):
     trigger = models.CharField(_("déclencheur"), max_length=20, choices=Trigger.choices)
     threshold = models.PositiveSmallIntegerField(_("seuil"), default=0)
     remedy = models.CharField(_("mesure"), max_length=20, choices=Remedy.choices)
+    # For the "assign training" remedy: this module (slug); empty = the modules tied to the
+    # simulation's lures.
+    training_module = models.SlugField(_("module de formation"), max_length=80, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

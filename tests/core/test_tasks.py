@@ -93,6 +93,13 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "mail_reports_purged": 0,  # contributed by the mailreports app
         "mailbox_polls_planted": 0,
         "simulation_individual_data": 0,  # contributed by the phishing app (retention)
+        "awareness_onboarding": 0,  # contributed by the awareness app (tracking)
+        "awareness_invitations": 0,
+        "awareness_reminders": 0,
+        "awareness_session_reminders": 0,
+        "awareness_kit_reminders": 0,
+        "awareness_coverage_facts": 0,
+        "awareness_xapi": 0,
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,

@@ -1,0 +1,129 @@
+"""The "assign training" corrective remedy: simulation results turned into awareness campaigns."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from hygie.awareness.models import Assignment, Campaign, CampaignKind, CampaignStatus, Module
+from hygie.orgs.models import Kind
+from hygie.phishing.corrective import apply_rules
+from hygie.phishing.models import CampaignStatus as SimulationStatus
+from hygie.phishing.models import CorrectiveRule, Remedy, Trigger
+from tests import factories
+from tests.awareness.tracking_data import install_area, module
+from tests.clients import browser
+from tests.phishing.results_data import campaign, people
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def results(world, monkeypatch):
+    """CHU A1's lab (10 people, 5 clicked, 2 of them typed something), accounts (6, none
+    clicked), a tiny service (3 people, all clicked); the lure's module is known."""
+    w = world
+    w.lab = factories.org(Kind.SERVICE, w.site_a1, name="Laboratoire")
+    w.accounts = factories.org(Kind.SERVICE, w.site_a1, name="Bureau des entrées")
+    w.tiny = factories.org(Kind.SERVICE, w.site_a1, name="Standard")
+    w.simulation = campaign(
+        w.est_a1, "Automne", status=SimulationStatus.COMPLETED, lures=["resultats-laboratoire"]
+    )
+    common = {"establishment": w.est_a1, "site": w.site_a1}
+    w.lab_people = people(w.simulation, 10, service=w.lab, clicked=5, submitted=2, **common)
+    people(w.simulation, 6, service=w.accounts, clicked=0, reported=4, **common)
+    people(w.simulation, 3, service=w.tiny, clicked=3, **common)
+    w.lab_module = module("faux-resultats", title="Les faux résultats de laboratoire")
+    w.other_module = module("usb", title="La clé USB trouvée")
+    install_area(
+        monkeypatch,
+        "content",
+        modules_for_lure=lambda slug: Module.objects.filter(
+            slug="faux-resultats" if slug == "resultats-laboratoire" else "-"
+        ),
+    )
+    return w
+
+
+def rule(w, trigger, threshold=0, training_module=""):
+    return CorrectiveRule.objects.create(
+        organisation=w.ght_a,
+        name=f"Formation {trigger}",
+        trigger=trigger,
+        threshold=threshold,
+        remedy=Remedy.ASSIGN_TRAINING,
+        training_module=training_module,
+    )
+
+
+def test_clickers_get_the_lures_module_through_a_simulation_campaign(results):
+    w = results
+    rule(w, Trigger.CLICKED)
+    outcomes = apply_rules(w.simulation)
+    assert len(outcomes) == 8  # 5 in the lab, 3 in the tiny service: people, not groups
+    training = Campaign.objects.get(simulation=w.simulation)
+    assert training.kind == CampaignKind.SIMULATION and training.status == CampaignStatus.OPEN
+    assert training.simulation_scope == "clickers" and training.due_date
+    assert list(training.modules.all()) == [w.lab_module]
+    assigned = Assignment.objects.filter(campaign=training)
+    clickers = {r.staff_id for r in w.simulation.recipients.filter(first_click_at__isnull=False)}
+    assert {a.staff_id for a in assigned} == clickers
+    assert "Formation attribuée" in outcomes[0].summary
+    assert apply_rules(w.simulation) == [], "applying again assigns nothing more"
+    assert Assignment.objects.filter(campaign=training).count() == 8
+
+
+def test_a_service_above_the_threshold_is_trained_as_a_whole_with_a_chosen_module(results):
+    w = results
+    rule(w, Trigger.SERVICE_CLICKS, threshold=30, training_module="usb")
+    outcomes = apply_rules(w.simulation)
+    # The lab (50 %) is trained; the tiny service (3 people) is never singled out.
+    assert [o.service for o in outcomes] == [w.lab]
+    training = Campaign.objects.get(simulation=w.simulation)
+    assert training.simulation_scope == "service"
+    assert list(training.target_services.all()) == [w.lab]
+    assert list(training.modules.all()) == [w.other_module]
+    assigned = Assignment.objects.filter(campaign=training)
+    assert assigned.count() == 10 and {a.service_id for a in assigned} == {w.lab.pk}
+
+
+def test_repeat_clickers_are_assigned_and_keep_being_the_campaigns_people(results):
+    w = results
+    earlier = campaign(w.est_a1, "Printemps", launched_days_ago=120)
+    people(
+        earlier, 2, establishment=w.est_a1, service=w.lab, clicked=2,
+        staff=[r.staff for r in w.lab_people[:2]],
+    )  # fmt: skip
+    rule(w, Trigger.REPEAT, threshold=2)
+    outcomes = apply_rules(w.simulation)
+    assert {o.recipient.staff_id for o in outcomes} == {r.staff_id for r in w.lab_people[:2]}
+    training = Campaign.objects.get(simulation=w.simulation)
+    assert training.simulation_scope == "people"
+    from hygie.awareness import services
+
+    assert services.assign(training) == 0, "assigning again keeps exactly these people"
+
+
+def test_without_a_module_for_the_lure_nothing_is_created(results, monkeypatch):
+    w = results
+    install_area(monkeypatch, "content", modules_for_lure=lambda slug: Module.objects.none())
+    rule(w, Trigger.SUBMITTED)
+    assert apply_rules(w.simulation) == []
+    assert not Campaign.objects.exists()
+
+
+def test_the_rules_page_offers_the_training_remedy_and_its_module(results):
+    w = results
+    client = browser(w.editor)
+    url = reverse("phishing:corrective_rules", args=[w.est_a1.pk])
+    page = client.get(url).content.decode()
+    assert "Attribuer une formation" in page and "La clé USB trouvée" in page
+    response = client.post(
+        url,
+        {"name": "Former les cliqueurs", "trigger": "clicked", "threshold": 0,
+         "remedy": "assign_training", "training_module": "usb", "active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    created = CorrectiveRule.objects.get(name="Former les cliqueurs")
+    assert created.remedy == Remedy.ASSIGN_TRAINING and created.training_module == "usb"
+    assert "(usb)" in client.get(url).content.decode()
