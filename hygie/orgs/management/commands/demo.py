@@ -39,9 +39,13 @@ class Command(BaseCommand):
             from hygie.phishing.demo import load_simulation_demo
 
             simulations = load_simulation_demo(ght)
+            from hygie.awareness.demo import load_awareness_demo
+
+            trainings = load_awareness_demo(ght)
             self.stdout.write(
-                f"{campaigns} campagnes d'auto-évaluation, {actions} actions et "
-                f"{simulations} simulations d'hameçonnage de démonstration."
+                f"{campaigns} campagnes d'auto-évaluation, {actions} actions, "
+                f"{simulations} simulations d'hameçonnage et {trainings} campagnes de "
+                "sensibilisation de démonstration."
             )
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
