@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from hygie.awareness import learner
@@ -29,12 +29,9 @@ ON_A_PHONE = {"viewport": PHONE, "is_mobile": True, "has_touch": True}
 ON_A_SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
-def progress_url(world) -> str | None:
-    """The tracking area's progress dashboard (per service: how many passed), if merged."""
-    try:
-        return reverse("awareness:progress", args=[world.est_a1.pk])
-    except NoReverseMatch:
-        return None
+def progress_url(world) -> str:
+    """The RSSI's progress dashboard of CHU A1 (per service: assigned, done, rates)."""
+    return reverse("awareness:progress", args=[world.est_a1.pk])
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -68,9 +65,14 @@ def fits(page):
     assert page.evaluate(FITS), f"{page.url} scrolls sideways on a phone"
 
 
-def passed_in_service(page, url) -> str:
+def service_row(page, url) -> dict:
+    """The emergency department's row of the per-service table, by column header."""
     page.goto(url)
-    return page.get_by_role("row").filter(has_text="Urgences A1").first.inner_text()
+    table = page.get_by_test_id("progress-service")
+    headers = table.locator("thead th").all_inner_texts()
+    row = table.get_by_role("row").filter(has_text="Urgences A1")
+    cells = [row.locator("th").inner_text(), *row.locator("td").all_inner_texts()]
+    return dict(zip(headers, cells, strict=True))
 
 
 @pytest.mark.browser_context_args(**ON_A_PHONE)
@@ -79,10 +81,10 @@ def test_a_learner_follows_a_module_fails_then_passes_and_gets_the_certificate(
 ):
     assignment, link = invited
     dashboard = progress_url(world)
-    if dashboard:  # MERGE: runs once the tracking area's dashboard is in the branch
-        rssi = new_context().new_page()
-        log_in_with_totp(rssi, world.editor)
-        before = passed_in_service(rssi, dashboard)
+    rssi = new_context().new_page()
+    log_in_with_totp(rssi, world.editor)
+    before = service_row(rssi, dashboard)
+    assert (before["Attribués"], before["Terminés ou réussis"]) == ("1", "0")
 
     page.goto(link)
     expect(page.get_by_role("heading", name="Repérer un message piégé")).to_be_visible()
@@ -153,9 +155,10 @@ def test_a_learner_follows_a_module_fails_then_passes_and_gets_the_certificate(
     assert assignment.state == State.PASSED and assignment.attempts == 2
     assert assignment.certificate_number in text
 
-    if dashboard:  # MERGE: the RSSI sees the service's progress move
-        after = passed_in_service(rssi, dashboard)
-        assert after != before, f"the progress of Urgences A1 did not move: {after!r}"
+    # The RSSI sees the service's progress move: done, and the quiz passed.
+    after = service_row(rssi, dashboard)
+    assert (after["Attribués"], after["Terminés ou réussis"]) == ("1", "1")
+    assert after["Taux de réalisation"] == "100,0 %"
 
 
 def answer(page, answers):
@@ -166,14 +169,6 @@ def answer(page, answers):
                 box.check()
             elif question["multiple"]:
                 box.uncheck()
-
-
-def test_the_rssi_half_is_wired(world):
-    if progress_url(world) is None:
-        pytest.skip(
-            "MERGE: awareness:progress (tracking area) is not in this branch; the acceptance "
-            "test above checks the RSSI's dashboard as soon as it is"
-        )
 
 
 @pytest.mark.browser_context_args(**ON_A_SMALL_PHONE)
