@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
 from hygie.awareness.models import Assignment, Campaign, CampaignKind, CampaignStatus, Module
 from hygie.orgs.models import Kind
+from hygie.orgs.roles import Role
 from hygie.phishing.corrective import apply_rules
 from hygie.phishing.models import CampaignStatus as SimulationStatus
 from hygie.phishing.models import CorrectiveRule, Remedy, Trigger
@@ -126,3 +130,40 @@ def test_the_rules_page_offers_the_training_remedy_and_its_module(results):
     assert created.remedy == Remedy.ASSIGN_TRAINING
     assert created.training_module == "cle-usb-trouvee"
     assert "(cle-usb-trouvee)" in client.get(url).content.decode()
+
+
+def test_a_simulations_page_leads_to_a_training_campaign_for_those_who_may_create_one(results):
+    w = results
+    # A DPO may create campaigns ("change") without managing the organisation.
+    dpo = factories.user("dpo-a1", role=Role.DPO, at=w.est_a1)
+    client = browser(dpo)
+    detail = reverse("phishing:simulation", args=[w.simulation.pk])
+    page = client.get(detail).content.decode()
+    found = re.search(r'href="([^"]+)" data-testid="create-awareness-campaign"', page)
+    assert found and "Créer une campagne de sensibilisation" in page
+    create = html.unescape(found.group(1))
+    assert create == reverse("awareness:campaign_create", args=[w.est_a1.pk]) + (
+        f"?simulation={w.simulation.pk}"
+    )
+    form = client.get(create).content.decode()
+    assert re.search(r'<option value="simulation"[^>]*selected', form)
+    assert re.search(rf'<option value="{w.simulation.pk}"[^>]*selected>Automne', form)
+
+    courriel = Module.objects.get(slug="courriel-piege")
+    response = client.post(
+        create,
+        {"name": "Après Automne", "kind": "simulation", "modules": [courriel.pk],
+         "simulation": w.simulation.pk, "simulation_scope": "clickers",
+         "due_date": "2030-01-31", "due_days": 30, "reminder_days": "7, 1"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    training = Campaign.objects.get(name="Après Automne")
+    assert (training.simulation, training.kind) == (w.simulation, CampaignKind.SIMULATION)
+    summary = client.get(response.headers["Location"]).content.decode()
+    assert 'data-testid="preview-total">8<' in summary, "the 8 people who clicked"
+
+    # Someone who may only read the results is not offered it, nor is anyone on a draft.
+    assert "create-awareness-campaign" not in browser(w.reader).get(detail).content.decode()
+    draft = campaign(w.est_a1, "Hiver", status=SimulationStatus.DRAFT)
+    draft_page = browser(w.editor).get(reverse("phishing:simulation", args=[draft.pk]))
+    assert "create-awareness-campaign" not in draft_page.content.decode()
