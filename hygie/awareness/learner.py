@@ -22,7 +22,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hygie.awareness import links
+# `services` imports this module as well (for `send_assignment_link`): a module import, used
+# only inside functions, works whichever of the two is imported first.
+from hygie.awareness import links, services
 from hygie.awareness.certificates import Certificate, new_certificate_number
 from hygie.awareness.models import (
     DONE_STATES,
@@ -330,17 +332,8 @@ def _draw_certificate(row: Assignment, now) -> None:
 
 
 def _statement(assignment: Assignment, verb: str, result: dict) -> None:
-    """Queue the xAPI statement through the tracking area's outbox (decision 0513).
-
-    `record_statement` lives in `services.py`, written by the tracking area; until both areas
-    are merged, a missing function queues nothing rather than breaking the learner's page.
-    """
-    try:
-        from hygie.awareness.services import record_statement
-    except ImportError:
-        log.warning("awareness.services.record_statement is not available: no xAPI statement")
-        return
-    record_statement(assignment, verb, result=result)
+    """Queue the xAPI statement in the tracking area's outbox (decision 0513)."""
+    services.record_statement(assignment, verb, result=result)
 
 
 # Certificates -----------------------------------------------------------------------------------

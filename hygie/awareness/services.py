@@ -1,8 +1,10 @@
 """Awareness tracking: campaigns, assignment, reminders, progress, coverage and xAPI statements.
 
 Plain functions over the models, no HTTP. Other areas call `assign`, `assign_to_staff`,
-`record_statement` and `coverage` by name; this module calls `content.audiences_for` /
-`content.modules_for_lure` and `learner.send_assignment_link` by name, imported when needed.
+`record_statement` and `coverage` by name; this module calls `content.audiences_for` and
+`learner.send_assignment_link`. `learner` imports this module too (for `record_statement`):
+both import the other as a module (`from hygie.awareness import ...`) and only use it inside
+functions, so either can be imported first.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import importlib
 import logging
 import uuid
 from collections import defaultdict
@@ -24,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hygie.awareness import content, learner
 from hygie.awareness.models import (
     DONE_STATES,
     Assignment,
@@ -46,11 +48,6 @@ logger = logging.getLogger(__name__)
 COVERAGE_PERIOD = dt.timedelta(days=365)
 BULK_BATCH = 2000
 DEFAULT_REMINDER_DAYS = [7, 1]
-
-
-def _area(name: str):
-    """Another area's module, imported when called (they are written in parallel)."""
-    return importlib.import_module(f"hygie.awareness.{name}")
 
 
 # Targeting ---------------------------------------------------------------------------------------
@@ -148,7 +145,7 @@ def modules_for(staff: StaffMember, modules: list[Module]) -> list[Module]:
     """The modules written for this person's role; modules without audiences are for everyone.
     When none of the campaign's modules fits the person, they get all of them (decision 0531):
     nobody is left out of a campaign because of an unusual job title."""
-    audiences = set(_area("content").audiences_for(staff))
+    audiences = set(content.audiences_for(staff))
     fitting = [m for m in modules if not m.audiences or audiences & set(m.audiences)]
     return fitting or list(modules)
 
@@ -330,7 +327,7 @@ def send_invitations(campaign: Campaign | None = None, now=None) -> int:
         ):
             continue
         try:
-            if _area("learner").send_assignment_link(assignment):
+            if learner.send_assignment_link(assignment):
                 sent += 1
         except Exception:
             logger.exception("invitation for assignment %s failed", assignment.pk)
@@ -385,7 +382,7 @@ def send_due_reminders(now=None) -> int:
             if not claimed:
                 continue
             try:
-                if _area("learner").send_assignment_link(assignment):
+                if learner.send_assignment_link(assignment):
                     sent += 1
             except Exception:  # one bad address must not stop the others
                 logger.exception("reminder for assignment %s failed", assignment.pk)

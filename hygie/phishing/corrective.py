@@ -15,7 +15,6 @@ the message (the small-cell rule of hygie.dashboards); action items never name a
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 
 from django.conf import settings
@@ -164,11 +163,11 @@ PERSON_SCOPES = {Trigger.CLICKED: "clickers", Trigger.SUBMITTED: "submitters"}
 
 def training_modules(rule: CorrectiveRule, simulation: Simulation) -> list:
     """The chosen module, or the modules tied to the simulation's lures."""
+    from hygie.awareness import content
     from hygie.awareness.models import Module
 
     if rule.training_module:
         return list(Module.objects.filter(slug=rule.training_module, active=True))
-    content = importlib.import_module("hygie.awareness.content")
     found = {}
     for slug in simulation.lures or []:
         for module in content.modules_for_lure(slug):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from hygie.core.audit import record_event
 from hygie.core.visibility import get_for_action_or_refuse, get_visible_or_404
 from hygie.orgs.models import Kind, Organisation
-from hygie.orgs.roles import MANAGE, VIEW
+from hygie.orgs.roles import CHANGE, MANAGE, VIEW
 from hygie.orgs.services import can
 from hygie.phishing import sending, services, smtp
 from hygie.phishing.forms import (
@@ -246,10 +246,18 @@ def simulation_detail(request, simulation_id: int):
         pk=simulation_id,
     )
     can_manage = can(request.user, MANAGE, simulation.organisation)
+    # The results can be turned into a training campaign (the awareness app's create page
+    # takes ?simulation=) by whoever may create campaigns there.
+    can_train = (
+        simulation.status in (CampaignStatus.RUNNING, CampaignStatus.COMPLETED)
+        and simulation.organisation.kind in OWNER_KINDS
+        and can(request.user, CHANGE, simulation.organisation)
+    )
     context = {
         "simulation": simulation,
         "node": simulation.organisation,
         "can_manage": can_manage,
+        "can_train": can_train,
         "lures": [resolve_lure(key, simulation.organisation) or key for key in simulation.lures],
     }
     if simulation.status == CampaignStatus.DRAFT:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
-from types import SimpleNamespace
 
 from django.utils import timezone
 
-from hygie.awareness import sessions
-from hygie.awareness.models import Assignment, Module
+from hygie.awareness import services, sessions
+from hygie.awareness.models import Module, Statement
 
 AGENDA = [
     {"kind": "theory", "title": "Reconnaître un hameçonnage", "minutes": 30, "module": ""},
@@ -54,51 +51,20 @@ def make_session(organisation, *, days: int = 7, **fields):
     return sessions.create_session(organisation, agenda=sessions.validate_agenda(AGENDA), **values)
 
 
-def observe_tracking(monkeypatch):
-    """The tracking area's `services` (assign_to_staff, record_statement), observed.
+ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
 
-    Until the tracking helper's module is merged, a stand-in follows the documented contract
-    (one Assignment per person and module, idempotent), so these tests keep checking what a
-    user sees: the practice modules in the participant's tracking.
-    """
-    try:
-        from hygie.awareness import services
-    except ImportError:
-        services = types.ModuleType("hygie.awareness.services")
 
-        def assign_to_staff(
-            staff_qs, modules, *, organisation, due_date, campaign=None, actor=None
-        ):
-            created = 0
-            for person in staff_qs:
-                for module in modules:
-                    _row, new = Assignment.objects.get_or_create(
-                        campaign=campaign,
-                        staff=person,
-                        module=module,
-                        defaults={
-                            "establishment": person.establishment,
-                            "service": person.service,
-                            "site": person.site,
-                            "job_family": person.job_family,
-                            "due_date": due_date,
-                        },
-                    )
-                    created += new
-            return created
-
-        services.assign_to_staff = assign_to_staff
-        services.record_statement = lambda target, verb, *, result=None: None
-        import hygie.awareness
-
-        monkeypatch.setitem(sys.modules, "hygie.awareness.services", services)
-        monkeypatch.setattr(hygie.awareness, "services", services, raising=False)
-    statements = []
-    real = services.record_statement
-
-    def record_statement(target, verb, *, result=None):
-        statements.append((target.pk, verb))
-        return real(target, verb, result=result)
-
-    monkeypatch.setattr(services, "record_statement", record_statement)
-    return SimpleNamespace(services=services, statements=statements)
+def queued_statements(session) -> list[tuple[int, str, dict | None]]:
+    """The xAPI statements about `session` in the tracking area's outbox, oldest first, as
+    (participant pk, verb id, result); the LRS only sees a pseudonym, mapped back here."""
+    activity = services.activity_id("session", str(session.uid))
+    participant = {services.actor_name(p.staff_id): p.pk for p in session.participants.all()}
+    return [
+        (
+            participant.get(row.statement["actor"]["account"]["name"]),
+            row.statement["verb"]["id"],
+            row.statement.get("result"),
+        )
+        for row in Statement.objects.all()
+        if row.statement["object"]["id"] == activity
+    ]

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from hygie.awareness import learner, links
+from hygie.awareness import learner, links, services
 from hygie.awareness.learner import Delivery, Outcome
-from hygie.awareness.models import LearnerLink, QuizAttempt, State
+from hygie.awareness.models import LearnerLink, QuizAttempt, State, Statement
 from tests.awareness import learner_data as data
 
 
-@pytest.fixture
-def statements(monkeypatch):
-    """The tracking area's `record_statement`, stood in for by a recorder: which statements
-    the learner's progress queues (the outbox itself is tracking's, tested there)."""
-    calls = []
-    stand_in = types.ModuleType("hygie.awareness.services")
-    stand_in.record_statement = lambda target, verb, *, result=None: calls.append(
-        (target.pk, verb, result)
-    )
-    monkeypatch.setitem(sys.modules, "hygie.awareness.services", stand_in)
-    return calls
+def queued(assignment) -> list[tuple[str, dict | None]]:
+    """The xAPI statements in the outbox for this person and module, oldest first:
+    (verb id, result). The outbox itself (shape, delivery) is tested in test_tracking_xapi."""
+    actor = services.actor_name(assignment.staff_id)
+    activity = services.activity_id("module", assignment.module.slug)
+    return [
+        (row.statement["verb"]["id"], row.statement.get("result"))
+        for row in Statement.objects.filter(establishment=assignment.establishment_id)
+        if row.statement["actor"]["account"]["name"] == actor
+        and row.statement["object"]["id"] == activity
+    ]
+
+
+VERB = "http://adlnet.gov/expapi/verbs/{}".format
 
 
 def fresh(assignment):
@@ -96,7 +97,7 @@ def test_starting_then_going_through_the_steps(world):
         learner.finish_step(assignment, 4)
 
 
-def test_a_module_without_quiz_is_completed_by_its_last_step(world, statements):
+def test_a_module_without_quiz_is_completed_by_its_last_step(world):
     assignment, _, _ = data.learner_link(world.staff_a1, data.module(quiz=False))
     for index in range(4):
         learner.finish_step(assignment, index)
@@ -104,13 +105,13 @@ def test_a_module_without_quiz_is_completed_by_its_last_step(world, statements):
     assert assignment.state == State.COMPLETED and assignment.completed_at
     year = timezone.localdate().year
     assert assignment.certificate_number == f"M-{year}-{assignment.pk:06d}"
-    assert statements == [(assignment.pk, "completed", {"completion": True})]
+    assert queued(assignment) == [(VERB("completed"), {"completion": True})]
     # Going through a step again changes nothing.
     learner.finish_step(assignment, 0)
-    assert fresh(assignment).state == State.COMPLETED and len(statements) == 1
+    assert fresh(assignment).state == State.COMPLETED and len(queued(assignment)) == 1
 
 
-def test_fail_then_pass_then_never_back_to_failed(world, statements):
+def test_fail_then_pass_then_never_back_to_failed(world):
     assignment, _, _ = data.learner_link(world.staff_a1)
     learner.start(assignment)
     for index in range(4):
@@ -137,9 +138,12 @@ def test_fail_then_pass_then_never_back_to_failed(world, statements):
     assert assignment.state == State.PASSED and assignment.attempts == 3
     assert assignment.best_score == 100
     assert (assignment.certificate_number, assignment.completed_at) == (number, completed_at)
-    assert [verb for _, verb, _ in statements] == ["failed", "passed"]
-    assert statements[1][2]["score"] == {"scaled": 1.0, "raw": 100, "min": 0, "max": 100}
-    assert statements[0][2]["success"] is False
+    (failed, failed_result), (passed, passed_result) = queued(assignment)
+    assert (failed, passed) == (VERB("failed"), VERB("passed"))
+    assert failed_result["score"] == {"scaled": 0.5, "raw": 50, "min": 0, "max": 100}
+    assert failed_result["success"] is False
+    assert passed_result["score"] == {"scaled": 1.0, "raw": 100, "min": 0, "max": 100}
+    assert passed_result["success"] is True and passed_result["completion"] is True
     assert QuizAttempt.objects.filter(assignment=assignment).count() == 3
 
 

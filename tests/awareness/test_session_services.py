@@ -23,13 +23,15 @@ from hygie.awareness.models import (
 )
 from hygie.orgs.models import JobFamily
 from tests import factories
-from tests.awareness.sessions_support import AGENDA, at, make_session, modules, observe_tracking
+from tests.awareness.sessions_support import (
+    AGENDA,
+    ATTENDED,
+    at,
+    make_session,
+    modules,
+    queued_statements,
+)
 from tests.services import smtp as smtp_service
-
-
-@pytest.fixture
-def tracking(monkeypatch):
-    return observe_tracking(monkeypatch)
 
 
 def people(world, n, **extra):
@@ -262,7 +264,7 @@ def test_a_failed_reminder_is_retried_on_the_next_run(world):
 
 
 # Attendance and certificates ----------------------------------------------------------------------
-def test_attendance_assigns_practice_modules_and_draws_certificates(world, tracking):
+def test_attendance_assigns_practice_modules_and_draws_certificates(world):
     session = make_session(world.est_a1, days=0, starts_at=at(0, 0, 5), ends_at=at(0, 2))
     present, absent, excused = sessions.add_participants(session, people(world, 3))
 
@@ -282,20 +284,21 @@ def test_attendance_assigns_practice_modules_and_draws_certificates(world, track
     assert all(a.state == "not_attempted" for a in assigned)  # nothing completed silently
     assert all(a.due_date == session.starts_at.date() + dt.timedelta(days=14) for a in assigned)
     assert not Assignment.objects.filter(staff__in=[absent.staff, excused.staff]).exists()
-    assert tracking.statements == [(present.pk, "attended")]
+    assert queued_statements(session) == [(present.pk, ATTENDED, {"completion": True})]
     session.refresh_from_db()
     assert session.status == SessionStatus.DONE
 
     # Taking the roll again changes nothing for someone already present.
     sessions.take_attendance(session, {present.pk: "present"}, actor=world.editor)
-    assert tracking.statements == [(present.pk, "attended")]
+    assert len(queued_statements(session)) == 1
+    assert Assignment.objects.filter(staff=present.staff).count() == 2
     # A correction withdraws the certificate.
     result = sessions.take_attendance(session, {present.pk: "absent"}, actor=world.editor)
     present.refresh_from_db()
     assert result.withdrawn == 1 and present.certificate_number == ""
 
 
-def test_attendance_is_refused_before_the_day_and_on_a_cancelled_session(world, tracking):
+def test_attendance_is_refused_before_the_day_and_on_a_cancelled_session(world):
     session = make_session(world.est_a1, days=2)
     (seat,) = sessions.add_participants(session, people(world, 1))
     with pytest.raises(sessions.SessionError, match="à partir du jour de la session"):
@@ -319,7 +322,7 @@ def _pdf_text(data: bytes) -> str:
     return text
 
 
-def test_a_present_participant_gets_a_session_certificate(world, tracking):
+def test_a_present_participant_gets_a_session_certificate(world):
     session = make_session(world.est_a1, days=0, starts_at=at(0, 0, 5), ends_at=at(0, 2))
     seat, absent = sessions.add_participants(session, people(world, 2))
     sessions.take_attendance(session, {seat.pk: "present", absent.pk: "absent"})

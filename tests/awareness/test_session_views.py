@@ -15,13 +15,15 @@ from hygie.awareness import links, session_views, sessions
 from hygie.awareness.models import SessionParticipant, TrainingSession
 from hygie.orgs.models import JobFamily, Kind
 from tests import factories
-from tests.awareness.sessions_support import AGENDA, at, make_session, modules, observe_tracking
+from tests.awareness.sessions_support import (
+    AGENDA,
+    ATTENDED,
+    at,
+    make_session,
+    modules,
+    queued_statements,
+)
 from tests.clients import browser
-
-
-@pytest.fixture
-def tracking(monkeypatch):
-    return observe_tracking(monkeypatch)
 
 
 def agenda_post(parts=AGENDA, prefix="agenda"):
@@ -148,7 +150,7 @@ def test_seating_beyond_capacity_shows_a_clear_message(world):
     assert "Choisissez des personnes de la liste." in response.content.decode()
 
 
-def test_roll_call_page_then_certificate_and_the_participants_page(world, tracking):
+def test_roll_call_page_then_certificate_and_the_participants_page(world):
     session = make_session(world.est_a1, starts_at=at(0, 0, 5), ends_at=at(0, 2))
     here, away = sessions.add_participants(
         session, [factories.staff(world.est_a1, service=world.service_a1) for _ in range(2)]
@@ -163,7 +165,7 @@ def test_roll_call_page_then_certificate_and_the_participants_page(world, tracki
     response = client.post(url, {f"p{here.pk}": "present", f"p{away.pk}": "absent"}, follow=True)
     assert "Appel enregistré : 1 présent(s) sur 2." in response.content.decode()
     here.refresh_from_db()
-    assert tracking.statements == [(here.pk, "attended")]
+    assert queued_statements(session) == [(here.pk, ATTENDED, {"completion": True})]
 
     pdf = client.get(reverse("awareness:session_certificate", args=[session.pk, here.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
@@ -187,7 +189,7 @@ def _request(query=""):
     return RequestFactory().get("/apprendre/x/" + query)
 
 
-def test_the_participants_page_offers_the_certificate_only_when_present(world, tracking):
+def test_the_participants_page_offers_the_certificate_only_when_present(world):
     session = make_session(world.est_a1, starts_at=at(0, 0, 5), ends_at=at(0, 2))
     (seat,) = sessions.add_participants(session, [world.staff_a1])
     link, _token = links.issue_link(participant=seat)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from hygie.assessments.models import Fact
@@ -23,8 +25,8 @@ from tests import factories
 from tests.awareness.tracking_data import (
     campaign,
     days,
-    install_area,
     module,
+    opens_on,
     people,
     set_states,
 )
@@ -100,24 +102,25 @@ def test_onboarding_keeps_assigning_newcomers_with_their_own_due_date(hospital):
     assert services.assign_onboarding() == 0
 
 
-def test_modules_can_follow_each_persons_role(hospital, monkeypatch):
+def test_modules_can_follow_each_persons_role(hospital):
     w = hospital
-    install_area(
-        monkeypatch,
-        "content",
-        audiences_for=lambda staff: {"medecin"} if staff.job_family == "medical" else {"soignant"},
-    )
     for_doctors = module("prescription", audiences=["medecin"])
     for_carers = module("transmissions", audiences=["soignant"])
+    for_managers = module("encadrer", audiences=["encadrement"])
     general = module("signaler")  # no audience: for everyone
-    mixed = campaign(w.est_a1, for_doctors, for_carers, general, match_audiences=True)
-    services.open_campaign(mixed)
-    doctor = set(Assignment.objects.filter(staff=w.doctor).values_list("module__slug", flat=True))
-    carer = set(
-        Assignment.objects.filter(staff=w.lab_people[0]).values_list("module__slug", flat=True)
+    # The job title adds to the job family: a care manager is care staff and a manager.
+    manager = factories.staff(
+        w.est_a1, service=w.lab, job_family=JobFamily.CARE, job_title="Cadre de santé"
     )
-    assert doctor == {"prescription", "signaler"}
-    assert carer == {"transmissions", "signaler"}
+    mixed = campaign(w.est_a1, for_doctors, for_carers, for_managers, general, match_audiences=True)
+    services.open_campaign(mixed)
+
+    def slugs(person):
+        return set(Assignment.objects.filter(staff=person).values_list("module__slug", flat=True))
+
+    assert slugs(w.doctor) == {"prescription", "signaler"}
+    assert slugs(w.lab_people[0]) == {"transmissions", "signaler"}
+    assert slugs(manager) == {"transmissions", "encadrer", "signaler"}
 
 
 def test_assigning_thousands_of_people_is_bulk(world):
@@ -139,12 +142,8 @@ def test_assigning_thousands_of_people_is_bulk(world):
     assert (timezone.now() - started).total_seconds() < 5
 
 
-def test_reminders_go_on_reminder_days_and_once_after_the_due_date(hospital, monkeypatch):
+def test_reminders_go_on_reminder_days_and_once_after_the_due_date(hospital):
     w = hospital
-    sent = []
-    install_area(
-        monkeypatch, "learner", send_assignment_link=lambda a: sent.append(a.staff_id) or True
-    )
     due = dt.date(2026, 6, 30)
     targeted = campaign(w.est_a1, w.phishing, due_date=due, reminder_days=[7, 1])
     targeted.target_services.set([w.lab])
@@ -164,10 +163,16 @@ def test_reminders_go_on_reminder_days_and_once_after_the_due_date(hospital, mon
     assert services.send_due_reminders(at(due + days(2))) == 5, "once after the due date"
     assert services.send_due_reminders(at(due + days(3))) == 0
     assert services.send_due_reminders(at(due + days(10))) == 0
-    assert len(sent) == 15 and w.lab_people[0].pk not in sent
+    # Three e-mails each to the five who have not finished, none to the one who passed.
+    assert Counter(m.to[0] for m in mail.outbox) == {p.email: 3 for p in w.lab_people[1:]}
     assert Assignment.objects.get(staff=w.lab_people[1]).reminders_sent == 3
+    # Each reminder carries a fresh link: the latest one opens the module.
+    latest = [m for m in mail.outbox if m.to == [w.lab_people[1].email]][-1]
+    assert "Repérer l'hameçonnage" in latest.subject + latest.body
+    assert opens_on(latest, "Repérer l'hameçonnage")
     services.close_campaign(targeted)
     assert services.send_due_reminders(at(due + days(40))) == 0
+    assert len(mail.outbox) == 15
 
 
 def test_progress_per_service_family_and_site(hospital):
@@ -252,14 +257,8 @@ def test_closing_records_coverage_as_evidence_and_housekeeping_refreshes_it(hosp
     assert yearly.value == 50.0 and yearly.details["trained"] == 6
 
 
-def test_new_learners_are_invited_once_by_a_worker(
-    hospital, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_new_learners_are_invited_once_by_a_worker(hospital, django_capture_on_commit_callbacks):
     w = hospital
-    sent = []
-    install_area(
-        monkeypatch, "learner", send_assignment_link=lambda a: sent.append(a.staff_id) or True
-    )
     targeted = campaign(w.est_a1, w.phishing, due_date=dt.date(2030, 1, 1))
     targeted.target_services.set([w.lab])
     with django_capture_on_commit_callbacks(execute=True):
@@ -268,12 +267,16 @@ def test_new_learners_are_invited_once_by_a_worker(
 
     queued = DBTaskResult.objects.get(task_path="hygie.awareness.tasks.invite")
     assert queued.args_kwargs["args"] == [targeted.pk], "opening hands the e-mails to a worker"
-    assert sent == []
+    assert mail.outbox == []
     assert services.send_invitations(targeted) == 6
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in w.lab_people)
+    assert all(opens_on(m, "Repérer l'hameçonnage") for m in mail.outbox)
     assert services.send_invitations() == 0, "once"
+    assert len(mail.outbox) == 6
     newcomer = factories.staff(w.est_a1, service=w.lab)
     services.assign(targeted)
-    assert services.send_invitations() == 1 and sent[-1] == newcomer.pk
+    assert services.send_invitations() == 1 and mail.outbox[-1].to == [newcomer.email]
+    assert opens_on(mail.outbox[-1], "Repérer l'hameçonnage")
 
 
 def test_the_trend_shows_the_completion_rate_at_each_month_end(hospital):

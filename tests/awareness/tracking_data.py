@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import itertools
-import sys
-import types
+import re
+from urllib.parse import urlsplit
 
+from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from hygie.awareness.models import Assignment, Campaign, CampaignKind, Module, State
 from hygie.orgs.models import JobFamily
@@ -55,20 +56,16 @@ def set_states(assignments, state: str, *, score: int | None = None, when=None) 
     )
 
 
-def install_area(monkeypatch, name: str, **functions) -> None:
-    """Provide functions of another area's module (`hygie.awareness.<name>`) for one test.
+def link_path(message) -> str:
+    """The personal link of a learner e-mail, as a path the test client can open."""
+    url = re.search(r"https?://\S+?/apprendre/[^/\s]+/", message.body).group(0)
+    return urlsplit(url).path
 
-    The content and learner areas are written in parallel: when their module exists the named
-    functions are replaced for the test; when it does not yet, a module holding them stands in.
-    """
-    dotted = f"hygie.awareness.{name}"
-    try:
-        target = importlib.import_module(dotted)
-    except ModuleNotFoundError:
-        target = types.ModuleType(dotted)
-        monkeypatch.setitem(sys.modules, dotted, target)
-    for attribute, function in functions.items():
-        monkeypatch.setattr(target, attribute, function, raising=False)
+
+def opens_on(message, title: str) -> bool:
+    """The e-mail's link opens, without an account, on the welcome page of module `title`."""
+    page = Client().get(link_path(message))
+    return page.status_code == 200 and escape(title) in page.content.decode()
 
 
 def days(n: int) -> dt.timedelta:
