@@ -209,3 +209,67 @@ def test_the_check_itself_catches_an_unlabelled_field(axe_page, world):
     page.goto("/connexion/")
     page.evaluate("() => document.querySelectorAll('label').forEach((label) => label.remove())")
     assert any(" label (critical)" in v for v in violations(page))
+
+
+def test_awareness_pages_have_no_serious_violation(axe_page, world):
+    """The staff's awareness pages (campaigns, progress, sessions, kits, modules) and what a
+    service contact or a session participant reaches from a personal link."""
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from hygie.awareness import links, services, sessions
+    from hygie.awareness.models import Campaign, Kit, KitDistribution, KitItemKind, Module
+    from tests.awareness.sessions_support import make_session
+
+    module = Module.objects.get(slug="courriel-piege")
+    campaign = Campaign.objects.create(
+        organisation=world.est_a1, name="Annuelle", kind="annual", status="open",
+        due_date=timezone.localdate() + dt.timedelta(days=30),
+    )  # fmt: skip
+    campaign.modules.set([module])
+    services.assign(campaign)
+    session = make_session(world.est_a1, days=0)
+    [seat] = sessions.add_participants(session, [world.staff_a1])
+    kit = Kit.objects.create(organisation=world.est_a1, name="Cybervigilance", year=2026)
+    kit.items.create(kind=KitItemKind.MESSAGE, title="Message", text="Signalez.")
+    distribution = KitDistribution.objects.create(
+        kit=kit, service=world.service_a1, contact_email="cadre@chu-a.example"
+    )
+    page = axe_page
+    found = []
+    for target in ({"participant": seat}, {"distribution": distribution}):
+        _link, token = links.issue_link(**target)
+        page.goto(reverse("awareness:learner_open", args=[token]))
+        found += violations(page)
+        page.get_by_test_id("start").click()
+        found += violations(page)
+    log_in_with_totp(page, world.editor)
+    org = world.est_a1.pk
+    for name, args in (
+        ("awareness:progress", [org]),
+        ("awareness:campaigns", [org]),
+        ("awareness:campaign_create", [org]),
+        ("awareness:campaign", [campaign.pk]),
+        ("awareness:campaign_edit", [campaign.pk]),
+        ("awareness:xapi_settings", [org]),
+        ("awareness:sessions", [org]),
+        ("awareness:session_create", [org]),
+        ("awareness:session_planner", [org]),
+        ("awareness:session", [session.pk]),
+        ("awareness:session_attendance", [session.pk]),
+        ("awareness:kit_list", [org]),
+        ("awareness:kit_create", [org]),
+        ("awareness:kit_detail", [kit.pk]),
+        ("awareness:kit_distribute", [kit.pk]),
+        ("awareness:kit_status", [kit.pk]),
+        ("awareness:catalogue", []),
+        ("awareness:catalogue_module", [module.slug]),
+    ):
+        url = reverse(name, args=args)
+        response = page.goto(url)
+        confirm_identity_if_asked(page)
+        assert response.status == 200, url
+        found += violations(page)
+    assert not found, "\n".join(found)
