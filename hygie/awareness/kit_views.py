@@ -242,7 +242,8 @@ def kit_status_csv(request, pk: int):
 @never_cache
 def kit_learner_page(request, link: LearnerLink):
     """What a KIT link opens (the learner pages have checked the token, its expiry and the
-    browser): the kit's supports to download and the "displayed / relayed" confirmation.
+    browser, and set the private headers: no cache, referrer policy, noindex): the kit's
+    supports to download and the "displayed / relayed" confirmation.
     `?support=<id>` downloads one of the kit's files (decision 0543)."""
     distribution = link.distribution
     if distribution is None:
@@ -253,9 +254,7 @@ def kit_learner_page(request, link: LearnerLink):
         if not support.isdigit():
             raise Http404
         item = get_object_or_404(kit.items.exclude(stored_name=""), pk=int(support))
-        response = kits.download(item)
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return kits.download(item)
     form = None
     if distribution.acknowledged_at is None:
         form = AcknowledgeForm(request.POST or None)
@@ -263,14 +262,10 @@ def kit_learner_page(request, link: LearnerLink):
             kits.acknowledge(
                 distribution, name=form.cleaned_data["name"], comment=form.cleaned_data["comment"]
             )
-            response = redirect(request.path)
-            response["Referrer-Policy"] = "no-referrer"
-            return response
+            return redirect(request.path)
     elif request.method == "POST":
-        response = redirect(request.path)  # confirmed already (a second tab): nothing to change
-        response["Referrer-Policy"] = "no-referrer"
-        return response
-    response = render(
+        return redirect(request.path)  # confirmed already (a second tab): nothing to change
+    return render(
         request,
         "awareness/kit_learner.html",
         {
@@ -282,6 +277,3 @@ def kit_learner_page(request, link: LearnerLink):
         },
         status=400 if form is not None and form.is_bound and form.errors else 200,
     )
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response

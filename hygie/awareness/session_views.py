@@ -563,6 +563,4 @@ def session_learner_page(request, link):
             "cancelled": session.status == SessionStatus.CANCELLED,
         },
     )
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
