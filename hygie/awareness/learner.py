@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hygie.awareness import links
+from hygie.awareness import links, tally
 from hygie.awareness.certificates import Certificate, new_certificate_number
 from hygie.awareness.models import (
     DONE_STATES,
@@ -187,6 +187,7 @@ def start(assignment: Assignment, *, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         row = _locked(assignment)
+        before = tally.snapshot(row)
         changed = []
         if row.state == State.NOT_ATTEMPTED:
             row.state, row.started_at = State.INCOMPLETE, now
@@ -198,6 +199,7 @@ def start(assignment: Assignment, *, now=None) -> None:
             changed += ["module_version", "steps_done"]
         if changed:
             row.save(update_fields=changed)
+            tally.move(before, tally.snapshot(row))
         _copy_progress(row, assignment)
 
 
@@ -210,6 +212,7 @@ def finish_step(assignment: Assignment, index: int, *, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         row = _locked(assignment)
+        before = tally.snapshot(row)
         if row.state == State.NOT_ATTEMPTED:
             row.state, row.started_at = State.INCOMPLETE, now
         if row.module_version is None:
@@ -229,6 +232,7 @@ def finish_step(assignment: Assignment, index: int, *, now=None) -> None:
                 "certificate_number",
             ]
         )
+        tally.move(before, tally.snapshot(row))
         if completes:
             _statement(row, "completed", {"completion": True})
         _copy_progress(row, assignment)
@@ -275,6 +279,7 @@ def submit_quiz(assignment: Assignment, answers: dict[str, list[str]], *, now=No
     passed = result >= module.pass_mark
     with transaction.atomic():
         row = _locked(assignment)
+        before = tally.snapshot(row)
         attempt = QuizAttempt.objects.create(
             assignment=row,
             module_version=module.version,
@@ -309,6 +314,7 @@ def submit_quiz(assignment: Assignment, answers: dict[str, list[str]], *, now=No
                 "certificate_number",
             ]
         )
+        tally.move(before, tally.snapshot(row))
         if verb:
             _statement(
                 row,
