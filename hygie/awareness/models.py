@@ -232,7 +232,7 @@ class ProgressTally(models.Model):
 
     Kept up to date in the transaction that creates an assignment or moves its state, rebuilt
     from the assignments after cascading deletions and once a day. Months are the first day
-    of the month in the site's time zone. `key` joins the other columns (NULL included) so
+    of the month in UTC. `key` joins the other columns (NULL included) so
     that one unique index serves the concurrent "add n to this row" of both databases."""
 
     establishment = models.ForeignKey(

@@ -692,7 +692,7 @@ def trend(
     organisation: Organisation, months: int = 12, *, today: dt.date | None = None
 ) -> list[TrendPoint]:
     """Completion rate at the end of each of the last `months` months (one query on the
-    progress tally; months in the site's time zone)."""
+    progress tally; calendar months in UTC, decision 0538)."""
     today = today or timezone.localdate()
     assigned_by: dict = defaultdict(int)
     done_by: dict = defaultdict(int)

@@ -19,7 +19,10 @@ On PostgreSQL, writers take a shared transaction-level advisory lock on the esta
 `rebuild` an exclusive one, so a rebuild never reads the assignments while a learner's change
 is half applied (SQLite serialises write transactions anyway: "transaction_mode" IMMEDIATE).
 
-Months are calendar months in the site's time zone (`TIME_ZONE`).
+Months are calendar months in UTC: a rebuild on SQLite then reads the month straight from the
+stored text (a time-zone conversion would call Python for each of 220,000 rows, 7 s instead
+of 1 s). A module finished in the last hour or two of a month in France counts in the next
+month's figures — never in the wrong year's total, and only the monthly trend shows it.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Count, Q
+from django.db.models.functions import Substr, TruncMonth
 from django.db.models.signals import pre_delete
 from django.utils import timezone
 
@@ -66,14 +69,26 @@ FIELDS = (
 
 
 def month_of(value) -> dt.date | None:
-    """The first day of the value's month in the site's time zone."""
+    """The first day of the value's month, in UTC (see the module's docstring)."""
     if value is None:
         return None
-    if isinstance(value, str):  # a raw update may leave an ISO string on an instance
-        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, str):  # "YYYY-MM…": SQLite's text, or a raw update on an instance
+        value = dt.datetime.fromisoformat(value) if len(value) > 7 else value + "-01"
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        if timezone.is_aware(value):
+            value = value.astimezone(dt.UTC)
+        value = value.date()
     return value.replace(day=1)
+
+
+def _month(field: str):
+    if connection.vendor == "sqlite":
+        # SQLite stores UTC times as ISO text: the first 7 characters are the month, where
+        # TruncMonth would call Python once per row (seconds at 220,000 rows).
+        return Substr(field, 1, 7, output_field=CharField())
+    return TruncMonth(field, tzinfo=dt.UTC)
 
 
 def _date(value) -> dt.date | None:
@@ -162,8 +177,8 @@ def computed(establishment_id: int) -> dict[tuple, int]:
             "job_family",
             "state",
             "due_date",
-            assigned=TruncMonth("assigned_at"),
-            completed=TruncMonth("completed_at"),
+            assigned=_month("assigned_at"),
+            completed=_month("completed_at"),
         )
         .annotate(n=Count("pk"))
     )
@@ -179,7 +194,7 @@ def computed(establishment_id: int) -> dict[tuple, int]:
             month_of(row["assigned"]),
             month_of(row["completed"]),
         )
-        result[key] += row["n"]  # months in local time: two UTC groups may share one
+        result[key] += row["n"]
     return dict(result)
 
 
