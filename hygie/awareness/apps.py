@@ -14,7 +14,7 @@ class AwarenessConfig(AppConfig):
     verbose_name = "Sensibilisation"
 
     def ready(self):
-        from hygie.awareness import tasks
+        from hygie.awareness import tally, tasks
         from hygie.core.tasks import register_housekeeping
 
         post_migrate.connect(_load_builtin_modules, sender=self)
@@ -26,3 +26,6 @@ class AwarenessConfig(AppConfig):
         register_housekeeping("awareness_kit_reminders", tasks.send_kit_reminders)
         register_housekeeping("awareness_coverage_facts", tasks.refresh_coverage)
         register_housekeeping("awareness_xapi", tasks.push_statements)
+        # The progress tally's safety net, once a day (decision 0538).
+        register_housekeeping("awareness_tally", tasks.check_tally)
+        tally.connect()

@@ -13,7 +13,7 @@ import random
 
 from django.utils import timezone
 
-from hygie.awareness import kits, services, sessions
+from hygie.awareness import kits, services, sessions, tally
 from hygie.awareness.models import (
     Assignment,
     Attendance,
@@ -113,6 +113,7 @@ def load_awareness_demo(ght: Organisation) -> int:
         ],
         batch_size=500,
     )
+    tally.rebuild(chu)  # the states above were written in bulk, outside the learner functions
 
     # The laboratory clicked most in the autumn simulation: its follow-up campaign.
     laboratory = Organisation.objects.filter(

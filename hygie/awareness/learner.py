@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 # `services` imports this module as well (for `send_assignment_link`): a module import, used
 # only inside functions, works whichever of the two is imported first.
-from hygie.awareness import links, services
+from hygie.awareness import links, services, tally
 from hygie.awareness.certificates import Certificate, new_certificate_number
 from hygie.awareness.models import (
     DONE_STATES,
@@ -189,6 +189,7 @@ def start(assignment: Assignment, *, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         row = _locked(assignment)
+        before = tally.snapshot(row)
         changed = []
         if row.state == State.NOT_ATTEMPTED:
             row.state, row.started_at = State.INCOMPLETE, now
@@ -200,6 +201,7 @@ def start(assignment: Assignment, *, now=None) -> None:
             changed += ["module_version", "steps_done"]
         if changed:
             row.save(update_fields=changed)
+            tally.move(before, tally.snapshot(row))
         _copy_progress(row, assignment)
 
 
@@ -212,6 +214,7 @@ def finish_step(assignment: Assignment, index: int, *, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
         row = _locked(assignment)
+        before = tally.snapshot(row)
         if row.state == State.NOT_ATTEMPTED:
             row.state, row.started_at = State.INCOMPLETE, now
         if row.module_version is None:
@@ -231,6 +234,7 @@ def finish_step(assignment: Assignment, index: int, *, now=None) -> None:
                 "certificate_number",
             ]
         )
+        tally.move(before, tally.snapshot(row))
         if completes:
             _statement(row, "completed", {"completion": True})
         _copy_progress(row, assignment)
@@ -277,6 +281,7 @@ def submit_quiz(assignment: Assignment, answers: dict[str, list[str]], *, now=No
     passed = result >= module.pass_mark
     with transaction.atomic():
         row = _locked(assignment)
+        before = tally.snapshot(row)
         attempt = QuizAttempt.objects.create(
             assignment=row,
             module_version=module.version,
@@ -311,6 +316,7 @@ def submit_quiz(assignment: Assignment, answers: dict[str, list[str]], *, now=No
                 "certificate_number",
             ]
         )
+        tally.move(before, tally.snapshot(row))
         if verb:
             _statement(
                 row,

@@ -226,6 +226,36 @@ class Assignment(models.Model):
         ]
 
 
+class ProgressTally(models.Model):
+    """How many assignments share one set of the values the progress dashboard counts by:
+    a maintained summary of `Assignment` (`hygie.awareness.tally`, decision 0538).
+
+    Kept up to date in the transaction that creates an assignment or moves its state, rebuilt
+    from the assignments after cascading deletions and once a day. Months are the first day
+    of the month in UTC. `key` joins the other columns (NULL included) so
+    that one unique index serves the concurrent "add n to this row" of both databases."""
+
+    establishment = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    site = models.ForeignKey(
+        "orgs.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job_family = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=14, choices=State.choices)
+    due_date = models.DateField(null=True, blank=True)
+    assigned_month = models.DateField(null=True, blank=True)
+    completed_month = models.DateField(null=True, blank=True)
+    count = models.IntegerField(default=0)
+    key = models.CharField(max_length=160, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
 class QuizAttempt(models.Model):
     """One submitted quiz: the choices made (option ids, nothing free-text) and the score."""
 

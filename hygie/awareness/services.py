@@ -18,14 +18,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, DateTimeField, Exists, F, OuterRef, Q, When
-from django.db.models.functions import Substr, TruncMonth
+from django.db import transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hygie.awareness import content, learner
+from hygie.awareness import content, learner, tally
 from hygie.awareness.models import (
     DONE_STATES,
     Assignment,
@@ -34,6 +44,7 @@ from hygie.awareness.models import (
     CampaignKind,
     CampaignStatus,
     Module,
+    ProgressTally,
     SessionParticipant,
     State,
     Statement,
@@ -186,11 +197,15 @@ def assign_to_staff(
         existing = existing.filter(campaign=campaign)
     else:
         existing = existing.filter(campaign__isnull=True).exclude(state__in=DONE_STATES)
-    have = set(existing.values_list("staff_id", "module_id"))
     versions = {m.pk: m.version for m in modules}
     created = 0
     batch: list[Assignment] = []
     with transaction.atomic():
+        if campaign is not None:
+            # Two assignments of one campaign at once wait for each other: every row inserted
+            # is really new, so the progress tally counts exactly what was created.
+            list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values("pk"))
+        have = set(existing.values_list("staff_id", "module_id"))
         for person in staff_qs.iterator(chunk_size=BULK_BATCH):
             wanted = modules_for(person, modules) if match_audiences else modules
             due = _due_date(campaign, person, due_date)
@@ -229,6 +244,7 @@ def _flush(batch: list[Assignment]) -> int:
         return 0
     # ignore_conflicts: a concurrent assign of the same campaign creates nothing twice.
     Assignment.objects.bulk_create(batch, batch_size=BULK_BATCH, ignore_conflicts=True)
+    tally.add(batch)  # same transaction: the dashboard's figures follow
     count = len(batch)
     batch.clear()
     return count
@@ -500,6 +516,10 @@ FINE = ("service_id", "site_id", "job_family")
 
 
 def _fine_counts(organisation, campaign, today: dt.date, since, *, people=True) -> list[dict]:
+    """Counts per (service, site, job family). Without a campaign they come from the progress
+    tally (a few thousand rows, decision 0538); a campaign's own are counted live."""
+    if campaign is None:
+        return _tally_counts(organisation, today, people=people)
     counts = _counts(today)
     if not people:
         # Distinct people only serve the masking of small groups: the nominative view skips
@@ -508,6 +528,62 @@ def _fine_counts(organisation, campaign, today: dt.date, since, *, people=True) 
     counts["passed_recent"] = Count("pk", filter=Q(state=State.PASSED, completed_at__gte=since))
     counts["failed_recent"] = Count("pk", filter=Q(state=State.FAILED, assigned_at__gte=since))
     return list(_assignments(organisation, campaign).values(*FINE).annotate(**counts))
+
+
+def _tallies(organisation: Organisation):
+    """The tally rows of an organisation (the same scopes as `_assignments`)."""
+    if organisation.kind == Kind.ESTABLISHMENT:
+        queryset = ProgressTally.objects.filter(establishment_id=organisation.pk)
+    elif organisation.kind == Kind.SITE:
+        queryset = ProgressTally.objects.filter(site_id=organisation.pk)
+    elif organisation.kind == Kind.SERVICE:
+        queryset = ProgressTally.objects.filter(service__path__startswith=organisation.path)
+    else:
+        queryset = ProgressTally.objects.filter(establishment__path__startswith=organisation.path)
+    return queryset.order_by()
+
+
+def recent_start(today: dt.date) -> dt.date:
+    """The dashboard's "last twelve months" for quiz results: the current calendar month and
+    the eleven before it (the tally knows months, not days; decision 0538)."""
+    return _month_starts(today, 12)[0]
+
+
+def _tally_counts(organisation, today: dt.date, *, people: bool) -> list[dict]:
+    start = recent_start(today)
+
+    def total(condition=None):
+        return Coalesce(Sum("count", filter=condition), 0)
+
+    rows = list(
+        _tallies(organisation)
+        .values(*FINE)
+        .annotate(
+            assigned=total(),
+            not_started=total(Q(state=State.NOT_ATTEMPTED)),
+            in_progress=total(Q(state=State.INCOMPLETE)),
+            done=total(Q(state__in=DONE_STATES)),
+            passed=total(Q(state=State.PASSED)),
+            failed=total(Q(state=State.FAILED)),
+            overdue=total(~Q(state__in=DONE_STATES) & Q(due_date__lt=today)),
+            passed_recent=total(Q(state=State.PASSED, completed_month__gte=start)),
+            failed_recent=total(Q(state=State.FAILED, assigned_month__gte=start)),
+        )
+        .filter(assigned__gt=0)
+    )
+    if people:
+        # Distinct people serve only the masking of small groups (aggregate view): a narrow
+        # count on the assignments. A group the tally has and this count lacks counts nobody,
+        # so it is masked: never shown on a guess.
+        distinct = {
+            tuple(row[:3]): row[3]
+            for row in _assignments(organisation)
+            .values_list(*FINE)
+            .annotate(people=Count("staff_id", distinct=True))
+        }
+        for row in rows:
+            row["people"] = distinct.get(tuple(row[column] for column in FINE), 0)
+    return rows
 
 
 def _rows(group_by: str, fine: list[dict], labels: dict) -> list[ProgressRow]:
@@ -608,45 +684,31 @@ def _month_starts(today: dt.date, months: int) -> list[dt.date]:
     return starts[::-1]
 
 
-def _month_key(field: str):
-    if connection.vendor == "sqlite":
-        # SQLite stores the UTC time as ISO text: its first 7 characters are the month (UTC),
-        # where TruncMonth would call Python once per row (seconds at 200,000 rows).
-        return Substr(field, 1, 7, output_field=CharField())
-    return TruncMonth(field, output_field=DateTimeField())
-
-
-def _month_of(value) -> dt.date:
-    if isinstance(value, str):
-        return dt.date(int(value[:4]), int(value[5:7]), 1)
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value.replace(day=1)
-
-
 def trend(
     organisation: Organisation, months: int = 12, *, today: dt.date | None = None
 ) -> list[TrendPoint]:
-    """Completion rate at the end of each of the last `months` months (one grouped query)."""
+    """Completion rate at the end of each of the last `months` months (one query on the
+    progress tally; calendar months in UTC, decision 0538)."""
     today = today or timezone.localdate()
     assigned_by: dict = defaultdict(int)
     done_by: dict = defaultdict(int)
-    completed = _month_key("completed_at")
     rows = (
-        _assignments(organisation)
+        _tallies(organisation)
         .values(
-            assigned=_month_key("assigned_at"),
+            "assigned_month",
             completed=Case(
-                When(state__in=DONE_STATES, then=completed), output_field=completed.output_field
+                When(state__in=DONE_STATES, then=F("completed_month")),
+                output_field=DateField(),
             ),
         )
-        .annotate(n=Count("pk"))
-        .values_list("assigned", "completed", "n")
+        .annotate(n=Sum("count"))
+        .values_list("assigned_month", "completed", "n")
     )
-    for assigned, done, n in rows:  # one read of the assignments for both curves
-        assigned_by[_month_of(assigned)] += n
+    for assigned, done, n in rows:
+        if assigned is not None:
+            assigned_by[assigned] += n
         if done is not None:
-            done_by[_month_of(done)] += n
+            done_by[done] += n
     return [
         TrendPoint(
             month,
@@ -705,7 +767,9 @@ def dashboard(node: Organisation, *, nominative: bool, today: dt.date | None = N
         tables = {key: suppress(rows) for key, rows in tables.items()}
         masked = total.people < SMALL_CELL
         if wide and not masked:
-            establishments = _assignments(node).values("establishment_id").distinct().count()
+            establishments = (
+                _tallies(node).filter(count__gt=0).values("establishment_id").distinct().count()
+            )
             masked = establishments < SMALL_CELL
         if masked:
             total = total.hidden()

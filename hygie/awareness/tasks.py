@@ -5,7 +5,8 @@
 - session reminders (the day before) and kit reminders (services that have not acknowledged);
 - onboarding: newcomers of open onboarding campaigns get their modules;
 - coverage facts: each establishment's 12-month coverage, as evidence (once a day);
-- xAPI: pending statements to the learning record stores.
+- xAPI: pending statements to the learning record stores;
+- progress tally: rebuilt from the assignments once a day where it differs (decision 0538).
 """
 
 from __future__ import annotations
@@ -53,3 +54,9 @@ def refresh_coverage() -> int:
 
 def push_statements() -> int:
     return xapi.push_pending()
+
+
+def check_tally() -> int:
+    from hygie.awareness import tally
+
+    return tally.daily_check()

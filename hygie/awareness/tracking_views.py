@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hygie.awareness import services
+from hygie.awareness import services, tally
 from hygie.awareness.models import (
     DONE_STATES,
     Assignment,
@@ -131,6 +131,11 @@ def campaign_edit(request, campaign_id: int):
         if campaign.due_date != old_due and campaign.kind != CampaignKind.ONBOARDING:
             # A new deadline applies to everyone who has not finished yet.
             campaign.assignments.exclude(state__in=DONE_STATES).update(due_date=campaign.due_date)
+            tally.rebuild_soon(
+                campaign.assignments.order_by()
+                .values_list("establishment_id", flat=True)
+                .distinct()
+            )
         record_event(
             "awareness.campaign_edit",
             request=request,

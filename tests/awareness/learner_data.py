@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from hygie.awareness import links
+from hygie.awareness import links, tally
 from hygie.awareness.models import Assignment, Module
 
 CONTENT = {
@@ -164,7 +164,8 @@ def module(slug="reperer-hameconnage", *, quiz=True, pass_mark=75, **fields) -> 
 
 
 def assignment(staff, module_, *, due_date=None) -> Assignment:
-    return Assignment.objects.create(
+    """One assignment, counted in the progress tally as the app's own assignment does."""
+    given = Assignment.objects.create(
         module=module_,
         staff=staff,
         establishment=staff.establishment,
@@ -173,6 +174,8 @@ def assignment(staff, module_, *, due_date=None) -> Assignment:
         job_family=staff.job_family,
         due_date=due_date,
     )
+    tally.add([given])
+    return given
 
 
 def learner_link(staff, module_=None, **options):

@@ -54,6 +54,15 @@ def set_states(assignments, state: str, *, score: int | None = None, when=None) 
         best_score=score,
         attempts=1 if score is not None else 0,
     )
+    rebuild_tally()
+
+
+def rebuild_tally() -> None:
+    """After a bulk update that bypasses the learner functions, as benchmarks do."""
+    from hygie.awareness import tally
+
+    for establishment_id in tally.establishments():
+        tally.rebuild(establishment_id)
 
 
 def link_path(message) -> str:

@@ -100,6 +100,7 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "awareness_kit_reminders": 0,
         "awareness_coverage_facts": 0,
         "awareness_xapi": 0,
+        "awareness_tally": 0,
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
