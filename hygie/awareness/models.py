@@ -61,6 +61,9 @@ class Module(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Loaded by `migrate` on every installation: not data that a restore would overwrite.
+    INSTALL_SEED_ROWS = {"origin": ModuleOrigin.BUILTIN}
+
     class Meta:
         ordering = ["title"]
         verbose_name = _("module")
