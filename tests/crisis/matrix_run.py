@@ -1,0 +1,3 @@
+"""Permission-matrix routes of the crisis app: run."""
+
+ROUTES: list = []
