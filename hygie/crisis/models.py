@@ -309,6 +309,8 @@ class Notification(models.Model):
     draft = models.JSONField(default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(_("référence du dépôt"), max_length=120, blank=True)
+    # When the deadline reminder went to the RSSI/DPO (sent once: housekeeping is idempotent).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
