@@ -1,7 +1,7 @@
 """Lessons learned of an exercise: hot debrief, lessons turned into actions, objectives met,
 closing (evidence for the annual-exercise measure) and the cold report PDF.
 
-Decisions: docs/decisions/0630-debrief-and-lessons.md, 0631-cold-report.md.
+Decisions: docs/decisions/0630-debrief-and-lessons.md, 0631-cold-report-and-closing.md.
 """
 
 from __future__ import annotations
