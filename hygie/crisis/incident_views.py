@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hygie.core.audit import record_event
 from hygie.core.visibility import get_for_action_or_refuse, get_visible_or_404
-from hygie.crisis import aid, incidents, notifications
+from hygie.crisis import aid, incidents, notifications, report
 from hygie.crisis.incident_forms import (
     AidOfferForm,
     AidRequestForm,
@@ -264,7 +264,7 @@ def lesson_to_action(request, lesson_id):
     except Lesson.DoesNotExist:
         raise Http404 from None
     incident = _incident(request, lesson.incident_id, CHANGE)
-    item = incidents.create_action_from_lesson(lesson, actor=request.user)
+    item = report.create_action_from_lesson(lesson, actor=request.user, request=request)
     record_event(
         "crisis.lesson_to_action", request=request, target=item, organisation=incident.organisation
     )

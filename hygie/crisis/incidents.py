@@ -139,28 +139,3 @@ def set_task_status(task: CellTask, status: str, *, actor=None) -> CellTask:
 
 def add_lesson(incident: Incident, text: str) -> Lesson:
     return Lesson.objects.create(incident=incident, text=text)
-
-
-@transaction.atomic
-def create_action_from_lesson(lesson: Lesson, *, actor):
-    """An action-plan item of the incident's organisation from a lesson, once.
-
-    Local stand-in for `report.create_action_from_lesson` (the binder helper's): same signature,
-    switched at merge.
-    """
-    from hygie.actions.models import ActionItem
-
-    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
-    if lesson.action_id:
-        return lesson.action
-    cell = lesson.incident or lesson.exercise
-    item = ActionItem.objects.create(
-        organisation=cell.organisation,
-        title=lesson.text.strip().splitlines()[0][:300],
-        description=_("Enseignement de « %(cell)s » :\n%(text)s")
-        % {"cell": cell.title, "text": lesson.text},
-        origin="crisis",
-    )
-    lesson.action = item
-    lesson.save(update_fields=["action"])
-    return item
