@@ -108,7 +108,10 @@ def test_two_workers_racing_release_each_stimulus_exactly_once(world, monkeypatc
     ex = run_fixtures.exercise(world.est_a1)
     clock.start(ex, now=timezone.now() - timedelta(seconds=200))
     barrier = threading.Barrier(2, timeout=10)
-    original = run._claim
+    # The in-memory test database answers "table locked" to simultaneous writers instead of
+    # waiting as a file database does: the statements take turns, the decisions still race.
+    turns = threading.Lock()
+    original_claim, original_deliver = run._claim, run._deliver
     first = {}
 
     def racing_claim(stimulus, now, seconds):
@@ -116,9 +119,15 @@ def test_two_workers_racing_release_each_stimulus_exactly_once(world, monkeypatc
         if threading.get_ident() not in first:
             first[threading.get_ident()] = True
             barrier.wait()
-        return original(stimulus, now, seconds)
+        with turns:
+            return original_claim(stimulus, now, seconds)
+
+    def deliver(*args):
+        with turns:
+            return original_deliver(*args)
 
     monkeypatch.setattr(run, "_claim", racing_claim)
+    monkeypatch.setattr(run, "_deliver", deliver)
     reports, errors = [], []
 
     def worker():
