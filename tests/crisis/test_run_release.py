@@ -223,3 +223,14 @@ def test_recipients_mix_addresses_roles_and_functions(ex):
         "directeur@chu-a.example",
         "externe@ars.example",
     ]
+
+
+def test_a_running_exercise_whose_worker_died_gets_a_release_run_again(ex):
+    from django_tasks_db.models import DBTaskResult
+
+    clock.start(ex)
+    assert tasks.restart_running_exercises() == 1
+    assert tasks.restart_running_exercises() == 0  # one is already waiting
+    DBTaskResult.objects.all().delete()
+    clock.pause(ex)
+    assert tasks.restart_running_exercises() == 0  # paused: nothing to release
