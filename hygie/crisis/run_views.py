@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -436,7 +437,8 @@ def issue_link(request, access: Access, participant_pk: int):
     _facilitator(access)
     participant = get_object_or_404(Participant, pk=participant_pk, exercise=access.exercise)
     token = participant_links.issue(participant)
-    url = request.build_absolute_uri(reverse("crisis:run_join", args=[token]))
+    # HYGIE_BASE_URL, never the Host header of the request (as for learners' links).
+    url = settings.BASE_URL.rstrip("/") + reverse("crisis:run_join", args=[token])
     record_event(
         "crisis.participant.link",
         request=request,
