@@ -14,4 +14,11 @@ class CrisisConfig(AppConfig):
     verbose_name = "Gestion de crise"
 
     def ready(self):
+        from hygie.core.tasks import register_housekeeping, register_worker_startup
+        from hygie.crisis.notifications import remind_notifications
+        from hygie.crisis.tasks import restart_running_exercises
+
         post_migrate.connect(_load_builtin_scenarios, sender=self)
+        register_worker_startup("crisis_release", restart_running_exercises)
+        register_housekeeping("crisis_release", restart_running_exercises)
+        register_housekeeping("crisis_notification_reminders", remind_notifications)

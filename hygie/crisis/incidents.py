@@ -40,19 +40,17 @@ def author_name(user) -> str:
 
 
 def add_log_entry(incident: Incident, *, kind, text, user=None, milestone="", at=None) -> LogEntry:
-    """A line of the incident's main courante.
+    """A line of the incident's main courante (the crisis cell's logbook, shared with exercises)."""
+    from hygie.crisis import run
 
-    Local stand-in for `run.add_log_entry(cell, ...)` (the run helper's): same arguments, so the
-    call sites switch by changing the import at merge.
-    """
-    return LogEntry.objects.create(
-        incident=incident,
-        at=at or timezone.now(),
+    return run.add_log_entry(
+        incident,
         kind=kind,
-        milestone=milestone,
         text=text,
         author_name=author_name(user),
         user=user,
+        milestone=milestone,
+        at=at,
     )
 
 
