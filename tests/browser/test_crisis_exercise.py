@@ -6,7 +6,8 @@ test thread (see `drive_releases`);
 the stimuli appear on the players' console at their time without a reload, the e-mail one
 arrives at a real SMTP server; a player writes a decision to the logbook, which the
 facilitator sees without reloading; an observer fills the grid.
-The cold report and the lesson → action item part is the binder area's (see the MERGE test).
+Then the lessons learned: a lesson becomes an action-plan item in one click and the cold
+report PDF is produced.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from playwright.sync_api import expect
 
+from hygie.actions.models import ActionItem
 from hygie.crisis import participant_links, tasks
 from hygie.crisis.models import (
     Channel,
     Exercise,
+    Lesson,
     LogEntry,
     Observation,
     ReleaseStatus,
@@ -29,6 +32,7 @@ from hygie.crisis.models import (
 )
 from tests.browser.helpers import log_in_with_totp
 from tests.crisis import run_fixtures
+from tests.crisis.report_data import pdf_text
 from tests.services import smtp as smtp_service
 
 pytestmark = pytest.mark.browser
@@ -144,28 +148,24 @@ def test_a_short_exercise_at_high_speed(world, relay, page, new_context):
     expect(player.get_by_test_id("run-status")).to_have_text("Joué", timeout=5_000)
     assert LogEntry.objects.filter(exercise=ex, kind="stimulus").count() == 3
 
-
-def test_the_report_pdf_and_a_lesson_become_an_action_item(world, page):
-    """The end of the acceptance: the binder area's cold report and lessons."""
-    try:
-        reverse("crisis:report_pdf", args=[1])
-        reverse("crisis:lessons", args=[1])
-        from hygie.crisis import report
-    except (NoReverseMatch, ImportError):
-        pytest.skip(
-            "MERGE: crisis:report_pdf / crisis:lessons / report.create_action_from_lesson "
-            "come with the binder branch; the lead completes this part at merge"
-        )
-    from hygie.actions.models import ActionItem
-    from hygie.crisis.models import ExerciseStatus, Lesson
-
-    ex = run_fixtures.exercise(world.est_a1, title="Exercice joué")
-    Exercise.objects.filter(pk=ex.pk).update(
-        status=ExerciseStatus.FINISHED, key_timings={"isolation": 240.0}
+    # Lessons learned: the facilitator writes a lesson and turns it into an action in one click.
+    page.goto(reverse("crisis:lessons", args=[ex.pk]))
+    page.get_by_label("Enseignement").fill(
+        "Tenir à jour l'annuaire de crise\nRevu chaque trimestre"
     )
-    log_in_with_totp(page, world.editor)
+    page.get_by_role("button", name="Ajouter l'enseignement").click()
+    page.get_by_role("button", name="Créer l'action").click()
+    lesson = Lesson.objects.get(exercise=ex)
+    action = ActionItem.objects.get(pk=lesson.action_id)
+    assert action.origin == "crisis" and action.organisation == world.est_a1
+    assert action.title == "Tenir à jour l'annuaire de crise"
+    expect(page.get_by_test_id("lesson")).to_contain_text("Tenir à jour l'annuaire de crise")
+
+    # The cold report: a PDF naming the exercise, the isolation time and the lesson's action.
     response = page.request.get(reverse("crisis:report_pdf", args=[ex.pk]))
     assert response.ok and response.body().startswith(b"%PDF")
-    lesson = Lesson.objects.create(exercise=ex, text="Tenir à jour l'annuaire de crise")
-    action = report.create_action_from_lesson(lesson, actor=world.editor)
-    assert isinstance(action, ActionItem) and action.origin == "crisis"
+    text = pdf_text(response.body())
+    assert "Rançongiciel aux urgences" in text
+    assert "Tenir à jour l'annuaire de crise" in text
+    isolation = Exercise.objects.get(pk=ex.pk).key_timings["isolation"]
+    assert f"{int(isolation // 3600):02d}:{int(isolation % 3600 // 60):02d}" in text
