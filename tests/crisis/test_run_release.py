@@ -3,11 +3,9 @@ observation grid."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from hygie.crisis import clock, run, tasks
@@ -103,50 +101,26 @@ def test_release_runs_reschedule_themselves_and_stop_when_finished(ex):
     assert not waiting.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_release_each_stimulus_exactly_once(world, monkeypatch):
-    ex = run_fixtures.exercise(world.est_a1)
+def test_two_workers_with_the_same_due_list_release_each_stimulus_exactly_once(ex):
+    """Two workers that both listed the same due stimuli before either claimed one: the claims
+    interleave and each stimulus goes to exactly one of them (a conditional UPDATE). Written
+    as a fixed interleaving rather than with threads, so it cannot flake."""
     clock.start(ex, now=timezone.now() - timedelta(seconds=200))
-    barrier = threading.Barrier(2, timeout=10)
-    # The in-memory test database answers "table locked" to simultaneous writers instead of
-    # waiting as a file database does: the statements take turns, the decisions still race.
-    turns = threading.Lock()
-    original_claim, original_deliver = run._claim, run._deliver
-    first = {}
-
-    def racing_claim(stimulus, now, seconds):
-        # Both workers have selected the same due stimuli before either claims one.
-        if threading.get_ident() not in first:
-            first[threading.get_ident()] = True
-            barrier.wait()
-        with turns:
-            return original_claim(stimulus, now, seconds)
-
-    def deliver(*args):
-        with turns:
-            return original_deliver(*args)
-
-    monkeypatch.setattr(run, "_claim", racing_claim)
-    monkeypatch.setattr(run, "_deliver", deliver)
-    reports, errors = [], []
-
-    def worker():
-        try:
-            reports.append(run.release_due(Exercise.objects.get(pk=ex.pk)))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    released = [s.pk for report in reports for s in report.released]
-    assert sorted(released) == sorted(s.pk for s in ex.timeline)  # each once, none twice
-    assert LogEntry.objects.filter(exercise=ex, kind=EntryKind.STIMULUS).count() == 3
+    exercise = Exercise.objects.get(pk=ex.pk)
+    now = timezone.now()
+    seconds = clock.exercise_seconds(exercise, now)
+    seen_by_a = list(exercise.stimuli.filter(status=ReleaseStatus.PENDING))
+    seen_by_b = list(exercise.stimuli.filter(status=ReleaseStatus.PENDING))
+    assert len(seen_by_a) == len(seen_by_b) == 3
+    won = {"a": [], "b": []}
+    for mine, theirs in zip(seen_by_a, reversed(seen_by_b), strict=True):
+        for worker, stimulus in (("a", mine), ("b", theirs)):
+            if run._claim(stimulus, now, seconds):
+                won[worker].append(stimulus.pk)
+    assert sorted(won["a"] + won["b"]) == sorted(s.pk for s in ex.timeline)  # each once
+    assert won["a"] and won["b"], "the claims really interleaved"
+    # A late worker finds nothing left to release.
+    assert run.release_due(Exercise.objects.get(pk=ex.pk)).released == []
 
 
 def test_release_now_and_skip(ex):
