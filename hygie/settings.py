@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "hygie.phishing",
     "hygie.mailreports",
     "hygie.awareness",
+    "hygie.crisis",
 ]
 
 MIDDLEWARE = [

@@ -101,6 +101,8 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "awareness_coverage_facts": 0,
         "awareness_xapi": 0,
         "awareness_tally": 0,
+        "crisis_release": 0,
+        "crisis_notification_reminders": 0,
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
