@@ -1,11 +1,12 @@
 """Pages of the live run: the facilitators' console, the players' console, the observers' grid,
 and the live state polled by static/crisis/run.js.
 
-Who is who: a participant who entered through a personal link (signed cookie, see
-participant_links) has their participant role. A logged-in member of the organisation goes
-through `visible_to`: with "change" on the exercise's organisation they act as facilitators
-(unless they are listed as a participant with another role); with "view" only, they follow
-the players' console read-only. Another organisation's exercise answers 404.
+Who is who: a logged-in member of the organisation goes through `visible_to` (and wins over a
+participant cookie held by the same browser): with "change" on the exercise's organisation
+they act as facilitators (unless they are listed as a participant with another role); with
+"view" only, they follow the players' console read-only. Anyone else who entered through a personal link (signed
+cookie, see participant_links) has their participant role. Another organisation's exercise
+answers 404.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hygie.core.audit import record_event
-from hygie.core.visibility import get_visible_or_404
 from hygie.crisis import clock, participant_links, run, tasks
 from hygie.crisis.models import (
     Channel,
@@ -78,14 +78,22 @@ class Access:
 
 
 def _access(request, pk: int) -> Access:
-    """Who is asking, for exercise `pk`; 404 outside what they may see, login otherwise."""
-    participant = participant_links.participant_from_cookie(request, pk)
-    if participant is not None:
-        return Access(participant.exercise, participant.role, participant)
+    """Who is asking, for exercise `pk`; 404 outside what they may see, login otherwise.
+
+    A logged-in member who may see the exercise is taken as such even when the browser also
+    holds a participant's link cookie (a facilitator trying a player's link on their own
+    computer keeps their console): the login is the stronger proof."""
     user = request.user
-    if not user.is_authenticated:
-        raise _LoginNeeded
-    exercise = get_visible_or_404(Exercise.objects, user, "view", pk=pk)
+    exercise = None
+    if user.is_authenticated:
+        exercise = Exercise.objects.visible_to(user, "view").filter(pk=pk).first()
+    if exercise is None:
+        participant = participant_links.participant_from_cookie(request, pk)
+        if participant is not None:
+            return Access(participant.exercise, participant.role, participant)
+        if not user.is_authenticated:
+            raise _LoginNeeded
+        raise Http404
     listed = exercise.participants.filter(user=user).first()
     if listed is not None:
         return Access(exercise, listed.role, listed, user)

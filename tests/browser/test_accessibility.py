@@ -273,3 +273,57 @@ def test_awareness_pages_have_no_serious_violation(axe_page, world):
         assert response.status == 200, url
         found += violations(page)
     assert not found, "\n".join(found)
+
+
+def test_crisis_pages_have_no_serious_violation(axe_page, world):
+    """Exercise preparation and run, lessons, incidents, notifications, GHT aid and the binder;
+    and the players' console reached from a personal link."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from hygie.crisis import participant_links
+    from hygie.crisis.models import Incident, Lesson
+    from tests.crisis import run_fixtures
+
+    ex = run_fixtures.exercise(world.est_a1)
+    Lesson.objects.create(exercise=ex, text="Tenir à jour l'annuaire de crise")
+    incident = Incident.objects.create(
+        organisation=world.est_a1,
+        title="Rançongiciel",
+        discovered_at=timezone.now() - timezone.timedelta(hours=30),
+        personal_data_breach=True,
+    )
+    page = axe_page
+    found = []
+    token = participant_links.issue(ex.player)
+    page.goto(reverse("crisis:run_join", args=[token]))
+    found += violations(page)
+    log_in_with_totp(page, world.editor)
+    org = world.est_a1.pk
+    for name, args in (
+        ("crisis:exercises", [org]),
+        ("crisis:exercise_create", [org]),
+        ("crisis:scenarios", [org]),
+        ("crisis:exercise", [ex.pk]),
+        ("crisis:exercise_design", [ex.pk]),
+        ("crisis:exercise_participants", [ex.pk]),
+        ("crisis:exercise_timeline", [ex.pk]),
+        ("crisis:exercise_grid", [ex.pk]),
+        ("crisis:exercise_situation", [ex.pk]),
+        ("crisis:run_console", [ex.pk]),
+        ("crisis:run_players", [ex.pk]),
+        ("crisis:run_grid", [ex.pk]),
+        ("crisis:lessons", [ex.pk]),
+        ("crisis:incident_list", [org]),
+        ("crisis:incident_declare", [org]),
+        ("crisis:incident_detail", [incident.pk]),
+        ("crisis:notification_list", [org]),
+        ("crisis:aid_board", [org]),
+        ("crisis:binder", [org]),
+    ):
+        url = reverse(name, args=args)
+        response = page.goto(url)
+        confirm_identity_if_asked(page)
+        assert response.status == 200, url
+        found += violations(page)
+    assert not found, "\n".join(found)

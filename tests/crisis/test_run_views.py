@@ -202,3 +202,20 @@ def test_a_facilitator_releases_a_stimulus_now_from_the_console(ex):
     assert Stimulus.objects.get(pk=press.pk).status == ReleaseStatus.RELEASED
     page = facilitator.get(reverse("crisis:run_console", args=[ex.pk])).content.decode()
     assert "Un journaliste demande confirmation" in page
+
+
+def test_a_logged_in_facilitator_keeps_the_console_after_trying_a_players_link(world, ex):
+    """The login wins over a participant cookie in the same browser; someone from another GHT
+    holding a player's link still gets only the player's console."""
+    from tests.conftest import logged_in_client
+
+    facilitator = logged_in_client(world.editor)
+    token = participant_links.issue(ex.player)
+    assert facilitator.get(reverse("crisis:run_join", args=[token])).status_code == 302
+    assert facilitator.get(reverse("crisis:run_console", args=[ex.pk])).status_code == 200
+
+    outsider = logged_in_client(world.outsider)
+    token = participant_links.issue(ex.player)
+    assert outsider.get(reverse("crisis:run_join", args=[token])).status_code == 302
+    assert outsider.get(reverse("crisis:run_players", args=[ex.pk])).status_code == 200
+    assert outsider.get(reverse("crisis:run_console", args=[ex.pk])).status_code == 403
