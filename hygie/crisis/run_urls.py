@@ -23,5 +23,6 @@ urlpatterns = [
     path(base + "main-courante/", run_views.write_log, name="run_log"),
     path(base + "observation/", run_views.grid, name="run_grid"),
     path(base + "etat.json", run_views.state, name="run_state"),
+    path(base + "debriefing/", run_views.debrief, name="run_debrief"),
     path("crise/acces/<str:token>/", run_views.join, name="run_join"),
 ]

@@ -270,6 +270,19 @@ def players(request, access: Access):
     )
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+@_entry
+def debrief(request, access: Access):
+    """The hot debrief questionnaire for a participant who came through a personal link (those
+    with an account answer it from the lessons pages, `crisis:debrief`)."""
+    from hygie.crisis.binder_views import debrief_page
+
+    if access.participant is None:
+        return redirect("crisis:debrief", pk=access.exercise.pk)
+    return debrief_page(request, access.participant, template="crisis/lesson_debrief_link.html")
+
+
 @require_POST
 @_entry
 def write_log(request, access: Access):

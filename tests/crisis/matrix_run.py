@@ -36,6 +36,12 @@ FACILITATOR_ONLY = {**DENIED, "reader": FORBIDDEN}
 
 ROUTES = [
     Route(
+        "crisis:run_debrief",
+        url=url("run_debrief"),
+        # Members with an account answer from the lessons pages: they are sent there.
+        calls=[Call("get", **DENIED, reader=REDIRECT, editor=REDIRECT)],
+    ),
+    Route(
         "crisis:run_console",
         url=url("run_console"),
         calls=[

@@ -219,3 +219,20 @@ def test_a_logged_in_facilitator_keeps_the_console_after_trying_a_players_link(w
     assert outsider.get(reverse("crisis:run_join", args=[token])).status_code == 302
     assert outsider.get(reverse("crisis:run_players", args=[ex.pk])).status_code == 200
     assert outsider.get(reverse("crisis:run_console", args=[ex.pk])).status_code == 403
+
+
+def test_a_player_without_an_account_answers_the_hot_debrief_through_the_link(ex):
+    from hygie.crisis.models import DebriefAnswer, Exercise
+    from hygie.crisis.report import DEBRIEF_KEYS
+
+    clock.start(ex)
+    clock.finish(Exercise.objects.get(pk=ex.pk))
+    player = link_client(ex.player)
+    page = player.get(reverse("crisis:run_players", args=[ex.pk])).content.decode()
+    assert reverse("crisis:run_debrief", args=[ex.pk]) in page
+    form = player.get(reverse("crisis:run_debrief", args=[ex.pk]))
+    assert form.status_code == 200
+    answers = dict.fromkeys(DEBRIEF_KEYS, "La cellule s'est réunie vite.")
+    assert player.post(reverse("crisis:run_debrief", args=[ex.pk]), answers).status_code == 200
+    saved = DebriefAnswer.objects.get(exercise=ex, participant=ex.player)
+    assert "La cellule s'est réunie vite." in saved.answers.values()
