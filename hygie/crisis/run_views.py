@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -43,6 +44,7 @@ from hygie.crisis.models import (
     ReleaseStatus,
     Stimulus,
 )
+from hygie.crisis.scenarios import render_markdown
 
 READER = "reader"  # a member with "view" only, not listed as a participant
 RELEASED = (ReleaseStatus.RELEASED, ReleaseStatus.SENT, ReleaseStatus.FAILED)
@@ -161,6 +163,8 @@ def _context(access: Access, **extra) -> dict:
         "poll_seconds": POLL_SECONDS,
         "log": exercise.log.select_related("stimulus").order_by("pk"),
         "cursor": exercise.log.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        # Markdown rendered with source HTML disabled (scenarios.render_markdown).
+        "situation": mark_safe(render_markdown(exercise.situation_file)),  # noqa: S308
         **extra,
     }
 
@@ -260,13 +264,18 @@ def stimulus_command(request, access: Access, stimulus_pk: int):
 @require_GET
 @_entry
 def players(request, access: Access):
-    """The players' console: released stimuli, logbook, the form to write in it."""
+    """The players' console: the situation file, released stimuli, logbook, the form to write
+    in it. (The situation file is Markdown rendered with source HTML disabled.)"""
     exercise = access.exercise
     released = exercise.stimuli.filter(status__in=RELEASED).order_by("released_at", "pk")
     return render(
         request,
         "crisis/run_players.html",
-        _context(access, released=released, log_form=LogForm() if access.writes_log else None),
+        _context(
+            access,
+            released=released,
+            log_form=LogForm() if access.writes_log else None,
+        ),
     )
 
 

@@ -236,3 +236,15 @@ def test_a_player_without_an_account_answers_the_hot_debrief_through_the_link(ex
     assert player.post(reverse("crisis:run_debrief", args=[ex.pk]), answers).status_code == 200
     saved = DebriefAnswer.objects.get(exercise=ex, participant=ex.player)
     assert "La cellule s'est réunie vite." in saved.answers.values()
+
+
+def test_players_read_the_situation_file_rendered_without_its_html(ex):
+    from hygie.crisis.models import Exercise
+
+    Exercise.objects.filter(pk=ex.pk).update(
+        situation_file="**CHU A1**, 1 200 lits.\n\n<script>alert(1)</script>"
+    )
+    page = link_client(ex.player).get(reverse("crisis:run_players", args=[ex.pk]))
+    body = page.content.decode()
+    assert "<strong>CHU A1</strong>, 1 200 lits." in body
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body
