@@ -42,10 +42,13 @@ class Command(BaseCommand):
             from hygie.awareness.demo import load_awareness_demo
 
             trainings = load_awareness_demo(ght)
+            from hygie.crisis.demo import load_crisis_demo
+
+            exercises = load_crisis_demo(ght)
             self.stdout.write(
                 f"{campaigns} campagnes d'auto-évaluation, {actions} actions, "
-                f"{simulations} simulations d'hameçonnage et {trainings} campagnes de "
-                "sensibilisation de démonstration."
+                f"{simulations} simulations d'hameçonnage, {trainings} campagnes de "
+                f"sensibilisation et {exercises} exercices de crise de démonstration."
             )
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
