@@ -20,19 +20,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
 from hygie.awareness.models import Audience, Module, ModuleOrigin
-from hygie.core.yaml_paths import compose, locate, path_label
-
-try:  # the C loader is faster; the pure-Python one gives the same data
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader
+from hygie.core import markdown
+from hygie.core.yaml_paths import YamlFileError, compose, locate, path_label, read_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +165,7 @@ def _link_open(self, tokens, idx, options, env):
 
 @cache
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    md = markdown.parser()
     md.inline.ruler.before("link", "sign_zone", _zone_rule)
     md.add_render_rule("link_open", _link_open)
     return md
@@ -352,42 +346,10 @@ def known_lures() -> frozenset[str]:
 
 def parse_module(data: bytes | str, name: str = "", *, lures=None) -> ModuleSpec:
     """Validate a module file whole; raise ContentError naming every problem's line and path."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_FILE_BYTES:
-            raise ContentError([(None, "", _("Le fichier dépasse 512 Ko."))], name)
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ContentError(
-                [
-                    (
-                        None,
-                        "",
-                        _("Le fichier n'est pas en UTF-8 (octet %(pos)s).") % {"pos": exc.start},
-                    )
-                ],
-                name,
-            ) from None
-    else:
-        text = data
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ContentError(
-            [
-                (
-                    mark.line + 1 if mark else None,
-                    "",
-                    _("YAML invalide : %(problem)s") % {"problem": exc.problem or exc},
-                )
-            ],
-            name,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ContentError(
-            [(None, "", _("YAML invalide : %(problem)s") % {"problem": exc})], name
-        ) from None
+        text, document = read_yaml(data, max_bytes=MAX_FILE_BYTES)
+    except YamlFileError as exc:
+        raise ContentError([(exc.line, "", exc.message)], name) from None
 
     checker = _Checker()
     spec = _validate(document, checker, known_lures() if lures is None else lures)

@@ -53,3 +53,42 @@ def _child(node, part):
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         return node.value[part]
     return None
+
+
+class YamlFileError(Exception):
+    """A file that cannot even be read as YAML: its line (or None) and the reason, in French."""
+
+    def __init__(self, line: int | None, message: str):
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+def read_yaml(data: bytes | str, *, max_bytes: int):
+    """(text, document) of a YAML file, size, encoding (UTF-8, BOM allowed) and syntax checked
+    with the safe loader; YamlFileError naming the line otherwise. Validation of the document
+    itself is the caller's."""
+    from django.utils.translation import gettext as _
+
+    if isinstance(data, bytes):
+        if len(data) > max_bytes:
+            raise YamlFileError(
+                None, _("Le fichier dépasse %(size)s Ko.") % {"size": max_bytes // 1024}
+            )
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise YamlFileError(
+                None, _("Le fichier n'est pas en UTF-8 (octet %(pos)s).") % {"pos": exc.start}
+            ) from None
+    try:
+        document = yaml.load(data, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlFileError(
+            mark.line + 1 if mark else None,
+            _("YAML invalide : %(problem)s") % {"problem": exc.problem or exc},
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlFileError(None, _("YAML invalide : %(problem)s") % {"problem": exc}) from None
+    return data, document

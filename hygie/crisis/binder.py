@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 
 from hygie.actions.models import ActionItem
 from hygie.actions.services import plan_items
+from hygie.core import markdown
 from hygie.crisis.models import BinderKind, BinderSection
 from hygie.directory.models import Actor, ActorKind
 from hygie.directory.services import filter_actors, region_of
@@ -208,8 +209,7 @@ def _image(self, tokens, idx, options, env):
 
 @cache
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    md = markdown.parser()
     md.add_render_rule("link_open", _link_open)
     md.add_render_rule("link_close", _link_close)
     md.add_render_rule("image", _image)

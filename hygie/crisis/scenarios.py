@@ -23,13 +23,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
 from hygie.awareness.content import ContentError, _Checker
-from hygie.core.yaml_paths import compose, locate, path_label
+from hygie.core import markdown
+from hygie.core.yaml_paths import YamlFileError, compose, locate, path_label, read_yaml
 from hygie.crisis.models import (
     Channel,
     Criterion,
@@ -39,11 +39,6 @@ from hygie.crisis.models import (
     Scenario,
     Stimulus,
 )
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _Loader
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +116,7 @@ def format_offset(seconds: int | float | None) -> str:
 
 @cache
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
-    return md
+    return markdown.parser()
 
 
 def render_markdown(text: str) -> str:
@@ -173,33 +166,10 @@ def _problem(message: str, name: str, path: str = "") -> ScenarioError:
 
 def parse_scenario(data: bytes | str, name: str = "") -> ScenarioSpec:
     """Validate a scenario file whole; raise ScenarioError naming every problem's line and path."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_FILE_BYTES:
-            raise _problem(_("Le fichier dépasse 512 Ko."), name)
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise _problem(
-                _("Le fichier n'est pas en UTF-8 (octet %(pos)s).") % {"pos": exc.start}, name
-            ) from None
-    else:
-        text = data
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ScenarioError(
-            [
-                (
-                    mark.line + 1 if mark else None,
-                    "",
-                    _("YAML invalide : %(problem)s") % {"problem": exc.problem or exc},
-                )
-            ],
-            name,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise _problem(_("YAML invalide : %(problem)s") % {"problem": exc}, name) from None
+        text, document = read_yaml(data, max_bytes=MAX_FILE_BYTES)
+    except YamlFileError as exc:
+        raise ScenarioError([(exc.line, "", exc.message)], name) from None
 
     checker = _Checker()
     spec = _validate(document, checker)
