@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -155,21 +155,43 @@ def regional_picture(region: Organisation) -> dict:
     )
     by_severity = Counter(incidents.values_list("severity", flat=True))
     severities = [(label, by_severity.get(value, 0)) for value, label in Severity.choices]
-    ghts = []
-    for ght in Organisation.objects.filter(kind=Kind.GHT, path__startswith=region.path).order_by(
-        "name"
+    # Three grouped queries whatever the number of GHTs (requests by GHT, status and kind;
+    # offers by GHT and status), counted up in Python.
+    ght_of_request = "incident__organisation__parent_id"
+    requests = Counter()
+    needs: dict = {}
+    for ght_id, status, kind, n in (
+        AidRequest.objects.filter(incident__organisation__path__startswith=region.path)
+        .values(ght_of_request, "status", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list(ght_of_request, "status", "kind", "n")
     ):
-        requests = AidRequest.objects.filter(incident__organisation__parent=ght)
-        offers = AidOffer.objects.filter(request__in=requests)
-        kinds = Counter(requests.exclude(status=AidStatus.CLOSED).values_list("kind", flat=True))
-        ghts.append(
-            {
-                "ght": ght,
-                "open_requests": requests.filter(status=AidStatus.OPEN).count(),
-                "covered_requests": requests.filter(status=AidStatus.COVERED).count(),
-                "offers": offers.count(),
-                "accepted_offers": offers.filter(status=OfferStatus.ACCEPTED).count(),
-                "needs": [(AidKind(k).label, n) for k, n in sorted(kinds.items())],
-            }
-        )
+        requests[ght_id, status] += n
+        if status != AidStatus.CLOSED:
+            needs.setdefault(ght_id, Counter())[kind] += n
+    offers = Counter()
+    for ght_id, status, n in (
+        AidOffer.objects.filter(request__incident__organisation__path__startswith=region.path)
+        .values(f"request__{ght_of_request}", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list(f"request__{ght_of_request}", "status", "n")
+    ):
+        offers[ght_id, status] += n
+    ghts = [
+        {
+            "ght": ght,
+            "open_requests": requests[ght.pk, AidStatus.OPEN],
+            "covered_requests": requests[ght.pk, AidStatus.COVERED],
+            "offers": sum(n for (ght_id, _status), n in offers.items() if ght_id == ght.pk),
+            "accepted_offers": offers[ght.pk, OfferStatus.ACCEPTED],
+            "needs": [
+                (AidKind(k).label, n) for k, n in sorted(needs.get(ght.pk, Counter()).items())
+            ],
+        }
+        for ght in Organisation.objects.filter(
+            kind=Kind.GHT, path__startswith=region.path
+        ).order_by("name")
+    ]
     return {"severities": severities, "open_incidents": sum(by_severity.values()), "ghts": ghts}

@@ -129,3 +129,34 @@ def test_ars_sees_counts_without_names_or_details(attack):
     assert analyst.get(reverse("crisis:aid_region", args=[w.region_b.pk])).status_code == 404
     assert analyst.get(reverse("crisis:aid_board", args=[w.est_a1.pk])).status_code == 404
     assert analyst.get(reverse("crisis:incident_detail", args=[w.incident.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_regional_picture_costs_the_same_queries_whatever_the_number_of_ghts(attack):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hygie.orgs.models import Kind
+
+    w = attack
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            aid.regional_picture(w.region_a)
+        return len(captured.captured_queries)
+
+    before = queries()
+    for n in range(3):
+        ght = factories.org(Kind.GHT, w.region_a, name=f"GHT R{n}")
+        member = factories.org(Kind.ESTABLISHMENT, ght, name=f"CH R{n}")
+        factories.org(Kind.ESTABLISHMENT, ght, name=f"CH R{n} bis")
+        aid.request_aid(make_incident(member), kind="pharmacy", description="Pharmacie")
+    assert queries() == before
+    picture = aid.regional_picture(w.region_a)
+    assert [
+        row["open_requests"] for row in picture["ghts"] if row["ght"].name.startswith("GHT R")
+    ] == [
+        1,
+        1,
+        1,
+    ]
