@@ -51,6 +51,11 @@ urlpatterns = [
         name="aid_offer_create",
     ),
     path(
+        "crise/entraide/demandes/<int:request_id>/clore/",
+        views.aid_request_close,
+        name="aid_request_close",
+    ),
+    path(
         "crise/entraide/offres/<int:offer_id>/<slug:decision>/",
         views.aid_offer_decide,
         name="aid_offer_decide",

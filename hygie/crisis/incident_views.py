@@ -31,6 +31,8 @@ from hygie.crisis.incident_forms import (
 )
 from hygie.crisis.models import (
     AidOffer,
+    AidRequest,
+    AidStatus,
     CellTask,
     Incident,
     Lesson,
@@ -403,7 +405,7 @@ def aid_board(request, org_id):
 def aid_offer_create(request, request_id):
     try:
         aid_request = aid.requests_seen_by(request.user).get(pk=request_id)
-    except (ValueError, aid.AidRequest.DoesNotExist):
+    except (ValueError, AidRequest.DoesNotExist):
         raise Http404 from None
     organisations = aid.offering_organisations(request.user, aid_request)
     if not organisations.exists():
@@ -451,6 +453,26 @@ def aid_offer_decide(request, offer_id, decision):
             target=offer.request,
             organisation=incident.organisation,
             details={"decision": decision},
+        )
+    return redirect(_detail_url(incident) + "#entraide")
+
+
+@login_required
+@require_POST
+def aid_request_close(request, request_id):
+    """The requester closes an aid request it no longer needs (covered or not)."""
+    try:
+        aid_request = AidRequest.objects.select_related("incident").get(pk=request_id)
+    except AidRequest.DoesNotExist:
+        raise Http404 from None
+    incident = _incident(request, aid_request.incident_id, CHANGE)
+    if aid_request.status != AidStatus.CLOSED:
+        aid.close_request(aid_request)
+        record_event(
+            "crisis.aid_closed",
+            request=request,
+            target=aid_request,
+            organisation=incident.organisation,
         )
     return redirect(_detail_url(incident) + "#entraide")
 

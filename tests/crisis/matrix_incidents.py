@@ -301,6 +301,16 @@ ROUTES = [
         ],
     ),
     Route(
+        "crisis:aid_request_close",
+        url=url("crisis:aid_request_close", lambda w: _aid_request(w).pk),
+        calls=[
+            _change(
+                done=lambda w: AidRequest.objects.get().status == "closed",
+                message="the aid request is closed",
+            )
+        ],
+    ),
+    Route(
         "crisis:aid_offer_decide",
         url=url("crisis:aid_offer_decide", lambda w: _offer(w).pk, lambda w: "accepter"),
         calls=[

@@ -160,3 +160,19 @@ def test_the_regional_picture_costs_the_same_queries_whatever_the_number_of_ghts
         1,
         1,
     ]
+
+
+@pytest.mark.django_db
+def test_the_requester_closes_a_request_and_siblings_no_longer_see_it_open(attack):
+    w = attack
+    requester = browser(w.editor)
+    detail = reverse("crisis:incident_detail", args=[w.aid_request.incident_id])
+    assert "Clore la demande" in requester.get(detail).content.decode()
+    response = requester.post(reverse("crisis:aid_request_close", args=[w.aid_request.pk]))
+    assert response.status_code == 302
+    assert AidRequest.objects.get(pk=w.aid_request.pk).status == AidStatus.CLOSED
+    assert "Clore la demande" not in requester.get(detail).content.decode()
+    # A sibling that could offer help cannot close another member's request.
+    sibling = browser(w.rssi_a2)
+    closing = sibling.post(reverse("crisis:aid_request_close", args=[w.aid_request.pk]))
+    assert closing.status_code == 404
