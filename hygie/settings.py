@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "hygie.mailreports",
     "hygie.awareness",
     "hygie.crisis",
+    "hygie.posture",
 ]
 
 MIDDLEWARE = [

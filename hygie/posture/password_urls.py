@@ -1,0 +1,3 @@
+"""Routes of the posture app's password area."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Permission-matrix routes of the posture app's password area."""
+
+ROUTES = []
