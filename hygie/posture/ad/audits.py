@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -361,15 +360,6 @@ def trend(audit: ADAudit) -> Trend:
     )
 
 
-def history(organisation_ids, domain: str) -> list[ADAudit]:
-    """The audits of one domain, oldest first (for the trend line)."""
-    return list(
-        ADAudit.objects.filter(organisation__in=organisation_ids, domain=domain).order_by(
-            "collected_at", "pk"
-        )
-    )
-
-
 def findings_by_category(audit: ADAudit) -> list[tuple[str, str, int, list[ADFinding]]]:
     """(category, label, score, findings) in PingCastle's order."""
     grouped: dict[str, list[ADFinding]] = {c: [] for c in Category.values}
@@ -380,7 +370,3 @@ def findings_by_category(audit: ADAudit) -> list[tuple[str, str, int, list[ADFin
         (category, label, scores[category], grouped.get(category, []))
         for category, label in Category.choices
     ]
-
-
-def level_counts(audit: ADAudit) -> Counter:
-    return Counter(audit.findings.values_list("level", flat=True))
