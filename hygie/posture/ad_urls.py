@@ -1,3 +1,30 @@
 """Routes of the posture app's ad area."""
 
-urlpatterns = []
+from django.urls import path
+
+from hygie.posture import ad_views as views
+
+urlpatterns = [
+    path("audits/<int:org_id>/ad/", views.audit_list, name="ad_audits"),
+    path("audits/<int:org_id>/ad/import/", views.audit_upload, name="ad_upload"),
+    path("audits/ad/<int:pk>/", views.audit_detail, name="ad_audit"),
+    path("audits/ad/<int:pk>/rapport/", views.audit_report, name="ad_report"),
+    path("audits/ad/<int:pk>/rapport.pdf", views.audit_report_pdf, name="ad_report_pdf"),
+    path("audits/ad/constats/<int:pk>/action/", views.finding_action, name="ad_finding_action"),
+    path(
+        "audits/<int:org_id>/ad/connexions/nouvelle/",
+        views.connection_create,
+        name="ad_connection_create",
+    ),
+    path("audits/ad/connexions/<int:pk>/", views.connection_edit, name="ad_connection_edit"),
+    path(
+        "audits/ad/connexions/<int:pk>/supprimer/",
+        views.connection_delete,
+        name="ad_connection_delete",
+    ),
+    path(
+        "audits/ad/connexions/<int:pk>/collecter/",
+        views.connection_collect,
+        name="ad_connection_collect",
+    ),
+]
