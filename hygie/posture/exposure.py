@@ -178,9 +178,12 @@ def classify(port: int, service: str = "", product: str = "") -> ServiceRisk:
     if name:
         for risk, names in SERVICE_RULES.items():
             if name in names:
-                # A web server on a management port is a management interface.
-                if risk == ServiceRisk.WEB and port in PORT_RULES[ServiceRisk.ADMIN]:
-                    return ServiceRisk.ADMIN
+                # An HTTP API on a database or management port (Elasticsearch on 9200, a
+                # console on 8443) is that database or console.
+                if risk == ServiceRisk.WEB:
+                    for special in (ServiceRisk.DATABASE, ServiceRisk.ADMIN):
+                        if port in PORT_RULES[special]:
+                            return special
                 return risk
     for risk, ports in PORT_RULES.items():
         if port in ports:
