@@ -248,6 +248,14 @@ class RemoteAccessPoint(models.Model):
     last_patched_on = models.DateField(_("dernier correctif"), null=True, blank=True)
     users = models.PositiveIntegerField(_("utilisateurs"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The action-plan item created from this point's flags (one per point; see remote.py).
+    action = models.ForeignKey(
+        "actions.ActionItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remote_access_points",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -293,6 +301,7 @@ class KevEntry(models.Model):
     short_description = models.TextField(blank=True)
     required_action = models.TextField(blank=True)
     notes = models.TextField(blank=True)
+    cwes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-date_added", "cve_id"]
@@ -356,6 +365,14 @@ class ExposedService(models.Model):
     version = models.CharField(_("version"), max_length=80, blank=True)
     risk = models.CharField(_("nature"), max_length=16, choices=ServiceRisk.choices)
     risky = models.BooleanField(_("à risque"), default=False)
+    # The action-plan item about this exposure (shared by the same address/port in later scans).
+    action = models.ForeignKey(
+        "actions.ActionItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="exposed_services",
+    )
 
     objects = ServiceQuerySet.as_manager()
 
