@@ -1,3 +1,18 @@
 """Routes of the posture app's password area."""
 
-urlpatterns = []
+from django.urls import path
+
+from hygie.posture import password_views
+
+urlpatterns = [
+    path(
+        "audits-techniques/<int:org_id>/mots-de-passe/",
+        password_views.passwords_page,
+        name="passwords",
+    ),
+    path(
+        "audits-techniques/<int:org_id>/mots-de-passe/politique/",
+        password_views.password_policy,
+        name="password_policy",
+    ),
+]
