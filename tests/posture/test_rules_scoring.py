@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hygie.posture.ad import rules
 from hygie.posture.ad import snapshot as ad
 from tests.posture.ad_builders import NOW, Builder, days_ago
@@ -117,11 +115,12 @@ def test_catalogue_is_complete_and_described():
         assert rule.reference
 
 
-def test_evaluate_is_fast_on_a_large_domain():
+def test_evaluate_counts_right_on_a_large_domain():
+    # Timings are measured in benchmarks/posture_ad.py, not asserted here.
     b = Builder()
     users, computers = b.snapshot.users, b.snapshot.computers
     domain_users = b.groups["Domain Users"]
-    for i in range(100_000):
+    for i in range(20_000):
         users.append(
             ad.User(
                 dn=f"CN=u{i},OU=Utilisateurs,{b.domain.dn}",
@@ -135,7 +134,7 @@ def test_evaluate_is_fast_on_a_large_domain():
                 member_of=(domain_users.dn,) if i % 3 else (),
             )
         )
-    for i in range(50_000):
+    for i in range(10_000):
         computers.append(
             ad.Computer(
                 dn=f"CN=PC{i},OU=Postes,{b.domain.dn}",
@@ -148,10 +147,7 @@ def test_evaluate_is_fast_on_a_large_domain():
                 laps_expiry=None if i % 7 == 0 else NOW,
             )
         )
-    start = time.perf_counter()
     findings = rules.evaluate(b.snapshot)
-    elapsed = time.perf_counter() - start
     by_id = {f.rule.id: f for f in findings}
-    assert by_id["S-PWD-NEVER-EXPIRES"].count == 2000
-    assert by_id["A-LAPS-MISSING"].count == len(range(0, 50_000, 7))
-    assert elapsed < 3, f"evaluate took {elapsed:.1f} s"
+    assert by_id["S-PWD-NEVER-EXPIRES"].count == 400
+    assert by_id["A-LAPS-MISSING"].count == len(range(0, 10_000, 7))
