@@ -97,8 +97,8 @@ def status(release, today: dt.date) -> str:
     if release is None:
         return UNKNOWN
     eol_on = release.eol_on
-    if eol_on is None:
-        return SUPPORTED if release.support_ends_on is None else UNKNOWN
+    if eol_on is None:  # no end announced yet (endoflife.date writes "eol": false)
+        return SUPPORTED
     if eol_on <= today:
         return ENDED
     if eol_on <= today + dt.timedelta(days=ENDING_WITHIN_DAYS):

@@ -470,3 +470,27 @@ class AssetImport(models.Model):
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
+
+
+class EolGroupAction(models.Model):
+    """The action-plan item raised for a group of assets past their end of security support
+    (same release, site and kind), so that each import updates it instead of adding another."""
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="eol_group_actions"
+    )
+    release = models.ForeignKey(EolRelease, on_delete=models.CASCADE, related_name="+")
+    site = models.CharField(max_length=160, blank=True)
+    kind = models.CharField(max_length=12, choices=AssetKind.choices)
+    action = models.ForeignKey(
+        "actions.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "release", "site", "kind"], name="one_action_per_eol_group"
+            ),
+        ]
