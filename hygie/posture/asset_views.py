@@ -3,7 +3,7 @@
 An establishment's page shows its assets; a GHT's page covers its members, naming the
 establishment of each asset. Reading needs VIEW; imports need MANAGE on the establishment; the
 end-of-life dataset is shared by every organisation, so only platform administrators update it
-(docs/decisions/0746-eol-dataset-updates.md).
+(docs/decisions/0741-eol-dataset-updates.md).
 """
 
 from __future__ import annotations
