@@ -390,7 +390,8 @@ class EolRelease(models.Model):
     """A release of an operating system or product with its support dates (facts).
 
     Loaded on `migrate` from hygie/posture/data/eol.yaml; users update it from a file. `patterns`
-    are the regular expressions (case-insensitive) matched against "<os name> <os version>".
+    are the regular expressions (case-insensitive) matched against "<os name> <os version>";
+    releases are tried by ascending `rank` (the order of the file), the first match wins.
     """
 
     product = models.CharField(_("produit"), max_length=60)
@@ -402,6 +403,10 @@ class EolRelease(models.Model):
     eol_on = models.DateField(_("fin des correctifs de sécurité"), null=True, blank=True)
     extended_until = models.DateField(_("fin du support étendu payant"), null=True, blank=True)
     origin = models.CharField(max_length=10, choices=EolOrigin.choices, default=EolOrigin.BUILTIN)
+    # Matching order: the position in the shipped file; imported releases new to Hygie are tried
+    # first (negative ranks), so a more specific cycle added by a user wins.
+    rank = models.IntegerField(default=0)
+    note = models.CharField(_("remarque"), max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     INSTALL_SEED_ROWS = {"origin": EolOrigin.BUILTIN}
@@ -482,3 +487,27 @@ class AssetImport(models.Model):
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
+
+
+class EolGroupAction(models.Model):
+    """The action-plan item raised for a group of assets past their end of security support
+    (same release, site and kind), so that each import updates it instead of adding another."""
+
+    organisation = models.ForeignKey(
+        "orgs.Organisation", on_delete=models.CASCADE, related_name="eol_group_actions"
+    )
+    release = models.ForeignKey(EolRelease, on_delete=models.CASCADE, related_name="+")
+    site = models.CharField(max_length=160, blank=True)
+    kind = models.CharField(max_length=12, choices=AssetKind.choices)
+    action = models.ForeignKey(
+        "actions.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "release", "site", "kind"], name="one_action_per_eol_group"
+            ),
+        ]
