@@ -33,8 +33,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.slapd import _write_certificates
-
 SAMBA = shutil.which("samba") or "/usr/sbin/samba"
 SAMBA_TOOL = shutil.which("samba-tool") or "/usr/bin/samba-tool"
 SAMBA_PYTHON = "/usr/bin/python3"  # the Python that has Samba's bindings (python3-samba)
@@ -312,6 +310,52 @@ class SambaDC:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _write_certificates(directory: Path) -> None:
+    """ca.pem, server.pem, server.key: a private authority and a DC certificate naming only the
+    address 127.0.0.1 — so that "localhost" is a host name the certificate does not carry."""
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def builder(subject, issuer, public_key):
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(minutes=5))
+            .not_valid_after(NOW + dt.timedelta(days=2))
+        )
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = name("Hygie test AD CA")
+    ca = (
+        builder(ca_name, ca_name, ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        builder(name("dc1.hygie.test"), ca_name, key.public_key())
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address(HOST))]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (directory / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (directory / "server.pem").write_bytes(cert.public_bytes(pem))
+    (directory / "server.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+
 def _port_in_use(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
@@ -391,6 +435,7 @@ def start_samba() -> SambaDC:
         [SAMBA, "-i", "-s", str(etc / "smb.conf")],
         stdout=log,
         stderr=subprocess.STDOUT,
+        stdin=subprocess.PIPE,  # samba -i stops at end of input: kept open until stop()
         start_new_session=True,
     )
     ca_pem = (tls / "ca.pem").read_text()
