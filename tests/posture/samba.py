@@ -254,8 +254,8 @@ def _plan() -> dict:
         }
         if "created" in spec:
             values["whenCreated"] = _generalized(_ago(spec["created"]))
-        if "uac" in spec:
-            values["userAccountControl"] = spec["uac"]
+        # Samba creates computer accounts disabled (as a pre-staged account): enable them.
+        values["userAccountControl"] = spec.get("uac", UAC_WORKSTATION)
         attributes[f"{name}$"] = values
     attributes["krbtgt"] = {"pwdLastSet": _filetime(_ago(KRBTGT_PASSWORD_DAYS))}
     attributes["Guest"] = {"userAccountControl": 0x10220}  # enabled (A-GUEST-ENABLED)

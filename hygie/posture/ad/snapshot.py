@@ -216,9 +216,21 @@ def principal_sid(snapshot: Snapshot, dn: str) -> str:
     found = snapshot.principals.get(key(dn))
     if found:
         return found
-    first = dn.split(",", 1)[0].strip()
-    name = first.partition("=")[2]
-    return name if name.upper().startswith("S-1-") else ""
+    first, _sep, rest = dn.partition(",")
+    name = first.partition("=")[2].strip()
+    if name.upper().startswith("S-1-"):
+        return name
+    if key(rest).startswith("cn=wellknown security principals,"):
+        return WELL_KNOWN_PRINCIPALS.get(name.lower(), "")
+    return ""
+
+
+# Samba's well-known principals (CN=…,CN=WellKnown Security Principals,CN=Configuration,…).
+WELL_KNOWN_PRINCIPALS = {
+    "everyone": SID_EVERYONE,
+    "anonymous logon": SID_ANONYMOUS,
+    "authenticated users": SID_AUTHENTICATED_USERS,
+}
 
 
 class ExportError(ValueError):
