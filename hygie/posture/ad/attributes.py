@@ -156,7 +156,16 @@ def generalized_time(text: str) -> dt.datetime:
     digits = text.rstrip("Z").split(".")[0]
     if len(digits) != 14 or not digits.isdigit():
         raise ValueError(f"date invalide « {text[:40]} »")
-    return dt.datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+    d = digits
+    return dt.datetime(
+        int(d[:4]),
+        int(d[4:6]),
+        int(d[6:8]),
+        int(d[8:10]),
+        int(d[10:12]),
+        int(d[12:14]),
+        tzinfo=dt.UTC,
+    )
 
 
 def interval(value: int) -> dt.timedelta | None:

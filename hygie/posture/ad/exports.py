@@ -68,6 +68,21 @@ _INTERVAL_ATTRIBUTES = {
         "msDS-LockoutObservationWindow",
     )
 }
+# Only what the audit reads is converted (an ldapdomaindump object has some forty attributes).
+_NEEDED = {
+    name.lower()
+    for name in (
+        *attrs.USER_ATTRIBUTES,
+        *attrs.COMPUTER_ATTRIBUTES,
+        *attrs.GROUP_ATTRIBUTES,
+        *attrs.DOMAIN_ATTRIBUTES,
+        *attrs.TRUST_ATTRIBUTES,
+        *attrs.PSO_ATTRIBUTES,
+        attrs.LAPS_LEGACY_EXPIRY,
+        attrs.LAPS_WINDOWS_EXPIRY,
+    )
+}
+_LOWER: dict[str, str] = {}  # attribute name -> lower case, memoised (bounded)
 _DATE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?([+-]\d\d:\d\d|Z)?$")
 _DURATION = re.compile(r"^(?:(-?\d+) days?, )?(\d+):(\d\d):(\d\d)(?:\.(\d+))?$")
 
@@ -180,16 +195,23 @@ def _interval_text(value) -> str:
 
 def _dump_entry(name: str, index: int, item) -> tuple[str, attrs.Entry]:
     """An ldapdomaindump object as (dn, raw entry)."""
-    where = _("%(file)s, objet n° %(index)s") % {"file": name, "index": index + 1}
+
+    def where():  # built only for an error: 150,000 objects should not pay for it
+        return _("%(file)s, objet n° %(index)s") % {"file": name, "index": index + 1}
+
     if not isinstance(item, dict) or not isinstance(item.get("attributes"), dict):
-        raise ExportError(_("objet attendu avec « attributes » et « dn »"), where)
+        raise ExportError(_("objet attendu avec « attributes » et « dn »"), where())
     dn = item.get("dn")
     if not isinstance(dn, str) or not dn:
-        raise ExportError(_("« dn » manquant"), where)
+        raise ExportError(_("« dn » manquant"), where())
     entry: attrs.Entry = {}
     for attribute, values in item["attributes"].items():
-        lowered = attribute.lower()
-        if lowered in attrs.SECRET_ATTRIBUTES:
+        lowered = _LOWER.get(attribute)
+        if lowered is None:
+            lowered = attribute.lower()
+            if len(_LOWER) < 10_000:
+                _LOWER[attribute] = lowered
+        if lowered not in _NEEDED:  # secrets included: never in the list
             continue
         if not isinstance(values, list):
             values = [values]
@@ -198,7 +220,7 @@ def _dump_entry(name: str, index: int, item) -> tuple[str, attrs.Entry]:
             if isinstance(value, dict | list) or value is None:
                 raise ExportError(
                     _("%(attribute)s : valeur simple attendue") % {"attribute": attribute},
-                    f"{where} ({dn})",
+                    f"{where()} ({dn})",
                 )
             try:
                 if lowered in _FILETIME_ATTRIBUTES:
@@ -212,7 +234,7 @@ def _dump_entry(name: str, index: int, item) -> tuple[str, attrs.Entry]:
                 else:
                     text = str(value)
             except ValueError as error:
-                raise ExportError(f"{attribute} : {error}", f"{where} ({dn})") from None
+                raise ExportError(f"{attribute} : {error}", f"{where()} ({dn})") from None
             converted.append(text.encode("utf-8"))
         entry[lowered] = converted
     return dn, entry
