@@ -202,8 +202,35 @@ class Snapshot:
     # None when the source does not say (an export without the schema).
     laps_legacy_schema: bool | None = None
     laps_windows_schema: bool | None = None
+    # Group members that are not accounts of the domain, key(dn) -> SID: foreign security
+    # principals (CN=S-1-5-7,CN=ForeignSecurityPrincipals,…) and, in Samba, the well-known ones
+    # (CN=Anonymous Logon,CN=WellKnown Security Principals,CN=Configuration,…). Exports that do
+    # not list them leave it empty; see `principal_sid`.
+    principals: dict[str, str] = field(default_factory=dict)
     # What the collector could not read or understand, for the report (never a secret).
     warnings: list[str] = field(default_factory=list)
+
+
+def principal_sid(snapshot: Snapshot, dn: str) -> str:
+    """The SID of a group member that is a foreign or well-known principal, else ""."""
+    found = snapshot.principals.get(key(dn))
+    if found:
+        return found
+    first, _sep, rest = dn.partition(",")
+    name = first.partition("=")[2].strip()
+    if name.upper().startswith("S-1-"):
+        return name
+    if key(rest).startswith("cn=wellknown security principals,"):
+        return WELL_KNOWN_PRINCIPALS.get(name.lower(), "")
+    return ""
+
+
+# Samba's well-known principals (CN=…,CN=WellKnown Security Principals,CN=Configuration,…).
+WELL_KNOWN_PRINCIPALS = {
+    "everyone": SID_EVERYONE,
+    "anonymous logon": SID_ANONYMOUS,
+    "authenticated users": SID_AUTHENTICATED_USERS,
+}
 
 
 class ExportError(ValueError):
