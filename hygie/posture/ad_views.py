@@ -180,6 +180,8 @@ def finding_action(request, pk):
     finding = _object(
         request, ADFinding.objects.select_related("audit__organisation"), pk, action=CHANGE
     )
+    if finding.rule_id in audits.INVENTORY_RULES:
+        return redirect(reverse("posture:assets", args=[finding.audit.organisation_id]))
     item = audits.create_action(finding, actor=request.user, request=request)
     messages.success(request, _("Action du plan : « %(title)s ».") % {"title": item.title})
     return redirect(reverse("posture:ad_audit", args=[finding.audit_id]) + f"#finding-{pk}")

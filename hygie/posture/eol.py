@@ -289,24 +289,6 @@ def _release(
     )
 
 
-_DATE_LIKE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-
-
-def _impossible_date(data: bytes | str) -> tuple[int | None, str, str]:
-    text = data.decode("utf-8-sig", "replace") if isinstance(data, bytes) else data
-    for number, line in enumerate(text.splitlines(), start=1):
-        for found in _DATE_LIKE.finditer(line):
-            try:
-                dt.date(*(int(part) for part in found.groups()))
-            except ValueError:
-                return (
-                    number,
-                    line.split(":", 1)[0].strip(" -") if ":" in line else "",
-                    _("date impossible « %(value)s ».") % {"value": found.group(0)},
-                )
-    return (None, "", _("date impossible dans le fichier."))
-
-
 def parse_yaml(data: bytes | str, name: str = "") -> list[ReleaseSpec]:
     """The releases of a file in the format of data/eol.yaml; EolFileError naming every problem's
     line and field otherwise (nothing is returned when any release is wrong)."""
@@ -314,8 +296,6 @@ def parse_yaml(data: bytes | str, name: str = "") -> list[ReleaseSpec]:
         text, document = read_yaml(data, max_bytes=MAX_FILE_BYTES)
     except YamlFileError as exc:
         raise EolFileError([(exc.line, "", exc.message)], name) from None
-    except ValueError:  # the YAML loader builds dates itself and refuses 2030-13-01
-        raise EolFileError([_impossible_date(data)], name) from None
     c = _Checker()
     specs: list[ReleaseSpec] = []
     if not isinstance(document, dict) or not isinstance(document.get("releases"), list):

@@ -175,8 +175,8 @@ for _name, _spec in USERS.items():
         _spec.setdefault("logon", 1)
 
 COMPUTERS: dict[str, dict] = {
-    "WS-CLEAN": {"os": ("Windows 11 Entreprise", "10.0 (22631)"), "logon": 2},
-    "STALE-PC": {"os": ("Windows 10 Entreprise", "10.0 (19045)"), "created": 2500, "logon": 300},
+    "WS-CLEAN": {"os": ("Windows 11 Entreprise", "10.0 (26200)"), "logon": 2},  # 25H2
+    "STALE-PC": {"os": ("Windows 11 Entreprise", "10.0 (26200)"), "created": 2500, "logon": 300},
     "SRV-2008": {"os": ("Windows Server 2008 R2 Standard", "6.1 (7601)"), "logon": 2},
     "PC-XP": {"os": ("Windows XP Professional", "5.1 (2600)"), "logon": 5},
     "DELEG-SRV": {
@@ -294,6 +294,26 @@ class SambaDC:
     timings: dict[str, float] = field(default_factory=dict)
     planted: dict[str, set[str]] = field(default_factory=lambda: PLANTED)
     default_findings: dict[str, str] = field(default_factory=lambda: DEFAULT_FINDINGS)
+
+    def connection(self, organisation=None, **overrides):
+        """A DirectoryConnection to this domain with the read-only audit account (saved when an
+        organisation is given)."""
+        from hygie.posture.models import DirectoryConnection
+
+        values = {
+            "name": "Samba de test",
+            "host": self.host,
+            "port": self.ldaps_port,
+            "security": "ldaps",
+            "ca_certificate": self.ca_pem,
+            "bind_user": self.audit_user,
+            "bind_password": self.audit_password,
+            "page_size": 5,
+            **overrides,
+        }
+        if organisation is None:
+            return DirectoryConnection(**values)
+        return DirectoryConnection.objects.create(organisation=organisation, **values)
 
     def stop(self) -> None:
         if self.process.poll() is None:

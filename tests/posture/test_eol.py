@@ -89,7 +89,9 @@ def test_errors_name_line_and_field():
     )
     with pytest.raises(eol.EolFileError) as error:
         eol.parse_yaml(text, "maj.yaml")
-    assert error.value.format_lines() == ["ligne 5 : eol : date impossible « 2030-13-01 »."]
+    assert error.value.format_lines() == [
+        "ligne 5 : YAML invalide : date impossible « 2030-13-01 »"
+    ]
     with pytest.raises(eol.EolFileError) as error:
         eol.parse_yaml(text.replace("2030-13-01", "'01/13/2030'"), "maj.yaml")
     lines = error.value.format_lines()

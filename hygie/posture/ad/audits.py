@@ -28,19 +28,7 @@ from hygie.assessments.services import record_fact
 from hygie.core.audit import record_event
 from hygie.posture import eol
 from hygie.posture.ad import passwords, rules
-from hygie.posture.ad.snapshot import (
-    RID_DOMAIN_ADMINS,
-    RID_ENTERPRISE_ADMINS,
-    RID_SCHEMA_ADMINS,
-    SID_ACCOUNT_OPERATORS,
-    SID_ADMINISTRATORS,
-    SID_BACKUP_OPERATORS,
-    SID_PRINT_OPERATORS,
-    SID_SERVER_OPERATORS,
-    Snapshot,
-    key,
-    rid,
-)
+from hygie.posture.ad.snapshot import Snapshot, key
 from hygie.posture.models import (
     ADAudit,
     ADFinding,
@@ -50,51 +38,14 @@ from hygie.posture.models import (
     PasswordPolicyTarget,
 )
 
-ADMIN_SIDS = {
-    SID_ADMINISTRATORS,
-    SID_ACCOUNT_OPERATORS,
-    SID_SERVER_OPERATORS,
-    SID_PRINT_OPERATORS,
-    SID_BACKUP_OPERATORS,
-}
-ADMIN_RIDS = {RID_DOMAIN_ADMINS, RID_ENTERPRISE_ADMINS, RID_SCHEMA_ADMINS}
-# Primary groups that make an account privileged without any memberOf line.
-ADMIN_PRIMARY_GROUPS = {RID_DOMAIN_ADMINS, RID_ENTERPRISE_ADMINS, RID_SCHEMA_ADMINS, 544}
-
-
-# Figures ----------------------------------------------------------------------------------------
-def privileged_sams(snapshot: Snapshot) -> set[str]:
-    """sAMAccountNames of the accounts in an administration group, directly or nested."""
-    groups = {key(g.dn): g for g in snapshot.groups}
-    admin_groups = [g for g in snapshot.groups if g.sid in ADMIN_SIDS or (rid(g.sid) in ADMIN_RIDS)]
-    member_keys: set[str] = set()
-    seen: set[str] = set()
-    pending = [key(g.dn) for g in admin_groups]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        group = groups.get(current)
-        if group is None:
-            continue
-        for member in group.members:
-            member_key = key(member)
-            if member_key in groups:
-                pending.append(member_key)
-            else:
-                member_keys.add(member_key)
-    names = set()
-    for account in [*snapshot.users, *snapshot.computers]:
-        if key(account.dn) in member_keys or account.primary_group_id in ADMIN_PRIMARY_GROUPS:
-            names.add(account.sam)
-        elif any(key(dn) in seen for dn in account.member_of):
-            names.add(account.sam)
-    return names
+# Findings whose remedy the asset inventory carries: the AD computers go into the inventory with
+# the audit, and it opens one replacement item per site and release (decision 0745) — a second,
+# domain-wide item here would duplicate them in the plan.
+INVENTORY_RULES = frozenset({"S-OBSOLETE-OS"})
 
 
 def snapshot_stats(snapshot: Snapshot) -> dict:
-    privileged = privileged_sams(snapshot)
+    privileged = rules.privileged_accounts(snapshot)
     enabled_users = [u for u in snapshot.users if u.enabled]
     return {
         "users": len(snapshot.users),
@@ -102,7 +53,7 @@ def snapshot_stats(snapshot: Snapshot) -> dict:
         "computers": len(snapshot.computers),
         "enabled_computers": sum(1 for c in snapshot.computers if c.enabled),
         "groups": len(snapshot.groups),
-        "privileged": sum(1 for u in enabled_users if u.sam in privileged),
+        "privileged": sum(1 for u in enabled_users if key(u.dn) in privileged),
         "domain_controllers": sum(1 for c in snapshot.computers if c.is_dc),
         "trusts": len(snapshot.trusts),
         "warnings": list(snapshot.warnings),
@@ -166,7 +117,9 @@ def _action_description(finding: ADFinding, audit: ADAudit) -> str:
 
 
 def create_action(finding: ADFinding, *, actor=None, request=None) -> ActionItem:
-    """Link the finding to its rule's open item, or create one. Idempotent (row lock)."""
+    """Link the finding to its rule's open item, or create one. Idempotent (row lock).
+
+    Findings of INVENTORY_RULES are not turned into items here (the inventory's are the ones)."""
     with transaction.atomic():
         finding = ADFinding.objects.select_for_update().select_related("audit").get(pk=finding.pk)
         if finding.action_id:
@@ -280,7 +233,8 @@ def record_audit(
             for f in found
         )
         for row in rows:
-            create_action(row, actor=user)
+            if row.rule_id not in INVENTORY_RULES:
+                create_action(row, actor=user)
         _publish_evidence(audit, stats["passwords"])
         _import_ad_computers(organisation, snapshot, user)
         record_event(

@@ -47,6 +47,7 @@ def report_context(audit: ADAudit) -> dict:
         "warnings": audit.stats.get("warnings") or [],
         "password_summary": summary,
         "score_bars": category_bars(audit),
+        "inventory_rules": audits.INVENTORY_RULES,
     }
 
 

@@ -53,6 +53,7 @@ from hygie.posture.ad.snapshot import (
     Group,
     Snapshot,
     key,
+    principal_sid,
     rid,
 )
 
@@ -120,7 +121,7 @@ ADMIN_GROUP_NAMES = {
     "accès compatible pré-windows 2000": SID_PRE_WINDOWS_2000,
 }
 WORLD_NAMES = {SID_EVERYONE: "Tout le monde (S-1-1-0)", SID_ANONYMOUS: "Anonyme (S-1-5-7)"}
-USER_PRIMARY_GROUPS = {513, 514}  # Domain Users, Domain Guests
+USER_PRIMARY_GROUPS = {513}  # Domain Users (Domain Guests, 514, only for the Guest account)
 COMPUTER_PRIMARY_GROUPS = {515}  # Domain Computers
 DC_PRIMARY_GROUPS = {516, 521}  # Domain Controllers, Read-only Domain Controllers
 
@@ -854,7 +855,11 @@ def evaluate(snapshot: Snapshot, *, now: dt.datetime | None = None, releases=Non
             continue
         if user.sid_history:
             out.add("S-SID-HISTORY", name)
-        if user.primary_group_id and user.primary_group_id not in USER_PRIMARY_GROUPS:
+        if (
+            user.primary_group_id
+            and user.primary_group_id not in USER_PRIMARY_GROUPS
+            and not (user.primary_group_id == 514 and _is_guest(user))
+        ):
             out.add("S-PRIMARY-GROUP", name)
         if not user.enabled:
             continue
@@ -1042,9 +1047,9 @@ def _anomalies(snapshot, membership, out, laps_missing) -> None:
         }
     for gkey in membership.group_keys(SID_PRE_WINDOWS_2000):
         for member in membership.children.get(gkey, ()):
-            first = member.split(",", 1)[0].partition("=")[2].upper()
-            if first in WORLD_NAMES:
-                out.add("A-PRE-WIN2000", WORLD_NAMES[first])
+            sid = principal_sid(snapshot, member)
+            if sid in WORLD_NAMES:
+                out.add("A-PRE-WIN2000", WORLD_NAMES[sid])
 
 
 def category_scores(findings: list[Finding]) -> dict[str, int]:

@@ -219,7 +219,7 @@ def principal_sid(snapshot: Snapshot, dn: str) -> str:
     first, _sep, rest = dn.partition(",")
     name = first.partition("=")[2].strip()
     if name.upper().startswith("S-1-"):
-        return name
+        return name.upper()
     if key(rest).startswith("cn=wellknown security principals,"):
         return WELL_KNOWN_PRINCIPALS.get(name.lower(), "")
     return ""
