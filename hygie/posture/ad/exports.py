@@ -9,6 +9,7 @@ Formats:
 - ldapdomaindump JSON: domain_users.json, domain_computers.json, domain_groups.json,
   domain_policy.json, domain_trusts.json (the first four are required); values as ldap3
   formats them (dates "2024-01-02 03:04:05+00:00", durations "42 days, 0:00:00").
+- BloodHound JSON (legacy v4/v5 and CE v6), the files or SharpHound's zip: bloodhound.py.
 - LDIF as `ldapsearch -LLL` writes it (folded lines, base64 "::" values) of the domain
   partition: the entries are recognised by their objectClass.
 
@@ -29,6 +30,7 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 
 from hygie.posture.ad import attributes as attrs
+from hygie.posture.ad import bloodhound
 from hygie.posture.ad.snapshot import Domain, ExportError, Snapshot, key
 
 MAX_MEMBER_SIZE = 2 * 1024**3  # an expanded zip member; 150,000 objects is a few hundred MB
@@ -104,6 +106,11 @@ def _expand(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
             if isinstance(error, ExportError):
                 raise
             raise ExportError(_("archive zip illisible ou tronquée"), name) from None
+        except (RuntimeError, NotImplementedError):
+            # SharpHound's --zippassword, or a compression method Python does not read
+            raise ExportError(
+                _("archive zip chiffrée ou compressée d'une façon non prise en charge"), name
+            ) from None
     return expanded
 
 
@@ -119,13 +126,16 @@ def load_export(files: list[tuple[str, bytes]]) -> Snapshot:
     names = {name.lower() for name, _content in files}
     if names & LDAPDOMAINDUMP_FILES.keys():
         return _load_ldapdomaindump(files)
+    if any(bloodhound.looks_like_bloodhound(name, content) for name, content in files):
+        return bloodhound.load(files)
     if len(files) == 1 and _looks_like_ldif(files[0][1]):
         return _load_ldif(*files[0])
     listed = ", ".join(sorted(names))[:300]
     raise ExportError(
         _(
             "format non reconnu (%(files)s) : attendu les fichiers JSON de ldapdomaindump"
-            " (domain_users.json…) ou un fichier LDIF"
+            " (domain_users.json…), ceux de BloodHound (*_users.json… ou leur zip) ou un"
+            " fichier LDIF"
         )
         % {"files": listed}
     )

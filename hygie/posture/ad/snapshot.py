@@ -122,6 +122,9 @@ class Computer(Account):
     # LAPS msLAPS-PasswordExpirationTime); None when the computer has no managed password. The
     # password itself is never read.
     laps_expiry: dt.datetime | None = None
+    # A managed LAPS password exists but its expiry is unknown (BloodHound's "haslaps"): the
+    # computer counts as managed for A-LAPS-MISSING.
+    laps_managed: bool = False
 
     @property
     def is_dc(self) -> bool:
@@ -209,6 +212,9 @@ class Snapshot:
     principals: dict[str, str] = field(default_factory=dict)
     # What the collector could not read or understand, for the report (never a secret).
     warnings: list[str] = field(default_factory=list)
+    # Rule identifiers the source cannot judge (e.g. a BloodHound export has no password policy):
+    # their findings would only reflect the defaults above, so they are not reported.
+    not_judged: frozenset[str] = frozenset()
 
 
 def principal_sid(snapshot: Snapshot, dn: str) -> str:
