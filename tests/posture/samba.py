@@ -327,6 +327,14 @@ class SambaDC:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        # Its children outlive it for a moment and would recreate msg.sock in the removed root.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                break
+            time.sleep(0.1)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

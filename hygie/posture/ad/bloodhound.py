@@ -535,6 +535,8 @@ def load(files: list[tuple[str, bytes]]) -> Snapshot:
             try:
                 account = function(sid, props, item, reader)
             except ValueError as error:
+                if isinstance(error, ExportError):
+                    raise
                 raise ExportError(str(error), _where(name, index, _text(props, "name"))) from None
             target.append(account)
             by_sid.setdefault(sid, account.dn)
