@@ -251,6 +251,20 @@ def test_zip_with_a_missing_or_unexpected_file():
         load_export([("export.zip", zipped(minimal())[0][1][:100])])
 
 
+def test_a_zip_that_would_expand_beyond_the_limit_is_refused_unexpanded(monkeypatch):
+    from hygie.posture.ad import exports
+
+    monkeypatch.setattr(exports, "MAX_EXPANDED_SIZE", 1024 * 1024)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in minimal():
+            archive.writestr(name, content)
+        archive.writestr("padding.json", b" " * (2 * 1024 * 1024))  # 2 MiB, compresses to ~2 KB
+    assert len(buffer.getvalue()) < 20_000  # a small upload
+    with pytest.raises(ExportError, match="bomb.zip : archive trop volumineuse une fois"):
+        load_export([("bomb.zip", buffer.getvalue())])
+
+
 def test_ldif_errors_name_the_line():
     good = b"dn: CN=a,CN=Users,DC=x,DC=test\nobjectClass: user\nsAMAccountName: a\n"
     assert load_export([("x.ldif", good)]).users[0].sam == "a"

@@ -34,6 +34,10 @@ from hygie.posture.ad import bloodhound
 from hygie.posture.ad.snapshot import Domain, ExportError, Snapshot, key
 
 MAX_MEMBER_SIZE = 2 * 1024**3  # an expanded zip member; 150,000 objects is a few hundred MB
+# All expanded members together, checked on the sizes the archive declares before anything is
+# decompressed (zipfile never produces more than a member's declared size): a small upload that
+# would expand to tens of gigabytes (a "zip bomb") is refused without being expanded.
+MAX_EXPANDED_SIZE = 3 * 1024**3
 LDAPDOMAINDUMP_FILES = {
     "domain_users.json": "users",
     "domain_computers.json": "computers",
@@ -98,6 +102,12 @@ def _expand(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         try:
             archive = zipfile.ZipFile(io.BytesIO(content))
             members = [info for info in archive.infolist() if not info.is_dir()]
+            if sum(info.file_size for info in members) > MAX_EXPANDED_SIZE:
+                raise ExportError(
+                    _("archive trop volumineuse une fois décompressée (plus de %(size)s Go)")
+                    % {"size": MAX_EXPANDED_SIZE // 1024**3},
+                    name,
+                )
             for info in members:
                 if info.file_size > MAX_MEMBER_SIZE:
                     raise ExportError(_("fichier trop volumineux dans l'archive"), info.filename)

@@ -943,7 +943,7 @@ def evaluate(snapshot: Snapshot, *, now: dt.datetime | None = None, releases=Non
             out.oldest("S-INACTIVE-COMPUTER", "oldest_logon", computer.last_logon)
         if computer.has(UAC_TRUSTED_FOR_DELEGATION):
             out.add("P-UNCONSTRAINED-DELEGATION", name)
-        if computer.laps_expiry is None:
+        if computer.laps_expiry is None and not computer.laps_managed:
             laps_missing.append(name)
 
     # Per-domain rules ----------------------------------------------------------------------------
@@ -988,7 +988,9 @@ def evaluate(snapshot: Snapshot, *, now: dt.datetime | None = None, releases=Non
 
     _trusts(snapshot, now, out)
     _anomalies(snapshot, membership, out, laps_missing)
-    return out.findings()
+    # Rules the source cannot support (e.g. a BloodHound export has no trust dates) are left
+    # out rather than judged on default values (decision 0702).
+    return [f for f in out.findings() if f.rule.id not in snapshot.not_judged]
 
 
 def _trusts(snapshot: Snapshot, now: dt.datetime, out: _Collector) -> None:
