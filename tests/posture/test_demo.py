@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from hygie.actions.models import ActionItem
 from hygie.assessments.models import Fact
 from hygie.orgs.demo import load_demo
 from hygie.orgs.models import Organisation
-from hygie.posture import remote
+from hygie.posture import eol, inventory, remote
 from hygie.posture.demo import load_posture_demo
 from hygie.posture.models import ADAudit, Asset, AssetSource, ExposedService, RemoteAccessPoint
 from tests.clients import browser
@@ -68,8 +69,12 @@ def test_the_demo_gives_the_rssi_audits_a_trend_remote_access_exposure_and_asset
     page = rssi.get(reverse("posture:exposure", args=[chu.pk])).content.decode()
     assert "198.51.100.24" in page and "3389" in page
 
+    summary = inventory.summarise(Asset.objects.filter(organisation=chu))
+    assert summary.counts[eol.ENDED] > 20  # Windows XP and 7 at least, whatever the date
     page = rssi.get(reverse("posture:assets", args=[chu.pk])).content.decode()
-    assert "Windows 7" in page
+    ended = re.search(r'data-status="ended">.*?<td>(\d+)</td>', page, re.DOTALL)
+    assert ended and int(ended.group(1)) == summary.counts[eol.ENDED]
+    assert "Valmont-Centre" in page and "Windows 7" in page
     marquise = Organisation.objects.get(short_name="CH de Marquise")
     assert Asset.objects.filter(organisation=marquise, source=AssetSource.GLPI).count() == 86
     page = rssi.get(reverse("posture:assets", args=[marquise.pk])).content.decode()
