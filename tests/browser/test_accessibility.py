@@ -327,3 +327,63 @@ def test_crisis_pages_have_no_serious_violation(axe_page, world):
         assert response.status == 200, url
         found += violations(page)
     assert not found, "\n".join(found)
+
+
+def test_posture_pages_have_no_serious_violation(axe_page, world):
+    """The technical audits: AD audits and one audit (with its trend), passwords, remote access
+    against the KEV catalogue, the exposure scan, the asset inventory and the EOL dataset."""
+    from pathlib import Path
+
+    from django.urls import reverse
+
+    from hygie.posture import exposure, kev
+    from hygie.posture.ad import audits, synthetic
+    from hygie.posture.models import AccessKind, RemoteAccessPoint
+
+    fixtures = Path(__file__).parents[1] / "posture" / "fixtures"
+    kev.import_catalogue((fixtures / "kev_2024-09-09.json").read_bytes())
+    audits.record_audit(world.est_a1, synthetic.generate(users=120, computers=60, seed=3))
+    audit = audits.record_audit(world.est_a1, synthetic.generate(users=120, computers=60, seed=4))
+    RemoteAccessPoint.objects.create(
+        organisation=world.est_a1,
+        name="VPN",
+        kind=AccessKind.VPN_SSL,
+        vendor="Fortinet",
+        product="FortiGate",
+        version="7.0.12",
+    )
+    scan = exposure.import_scan(
+        world.est_a1, (fixtures / "nmap_chu_a1.xml").read_bytes(), filename="nmap.xml"
+    )
+    page = axe_page
+    log_in_with_totp(page, world.editor)
+    org = world.est_a1.pk
+    found = []
+    for name, args in (
+        ("posture:ad_audits", [org]),
+        ("posture:ad_audit", [audit.pk]),
+        ("posture:ad_report", [audit.pk]),
+        ("posture:passwords", [org]),
+        ("posture:remote_access", [org]),
+        ("posture:exposure", [org]),
+        ("posture:exposure_scan", [scan.pk]),
+        ("posture:assets", [org]),
+        ("posture:eol", []),
+        # the GHT's pages cover its members
+        ("posture:ad_audits", [world.ght_a.pk]),
+        ("posture:remote_access", [world.ght_a.pk]),
+        ("posture:exposure", [world.ght_a.pk]),
+        ("posture:assets", [world.ght_a.pk]),
+        # and their forms
+        ("posture:ad_connection_create", [org]),
+        ("posture:password_policy", [org]),
+        ("posture:remote_access_create", [org]),
+        ("posture:exposure_upload", [org]),
+        ("posture:assets_import", [org]),
+    ):
+        url = reverse(name, args=args)
+        response = page.goto(url)
+        confirm_identity_if_asked(page)
+        assert response.status == 200, url
+        found += violations(page)
+    assert not found, "\n".join(found)

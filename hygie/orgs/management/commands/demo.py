@@ -45,10 +45,14 @@ class Command(BaseCommand):
             from hygie.crisis.demo import load_crisis_demo
 
             exercises = load_crisis_demo(ght)
+            from hygie.posture.demo import load_posture_demo
+
+            ad_audits = load_posture_demo(ght)
             self.stdout.write(
                 f"{campaigns} campagnes d'auto-évaluation, {actions} actions, "
                 f"{simulations} simulations d'hameçonnage, {trainings} campagnes de "
-                f"sensibilisation et {exercises} exercices de crise de démonstration."
+                f"sensibilisation, {exercises} exercices de crise et {ad_audits} audits "
+                "Active Directory de démonstration."
             )
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
