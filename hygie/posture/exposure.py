@@ -54,6 +54,19 @@ PRODUCT_RULES = (
     (re.compile(r"proxmox|cockpit|plesk|cpanel", re.I), ServiceRisk.ADMIN),
     (re.compile(r"supermicro ipmi|\bipmi\b|\bbmc\b", re.I), ServiceRisk.ADMIN),
     (re.compile(r"\bdicom\b|dcmtk|orthanc", re.I), ServiceRisk.MEDICAL),
+    (
+        re.compile(r"management (interface|console)|admin(istration)? (interface|console)", re.I),
+        ServiceRisk.ADMIN,
+    ),
+    # Remote-access portals answer HTTPS: they are the VPN, not a web site.
+    (
+        re.compile(
+            r"ssl.?vpn|\bvpn\b|netscaler gateway|citrix gateway|globalprotect|anyconnect|"
+            r"pulse secure|connect secure",
+            re.I,
+        ),
+        ServiceRisk.VPN,
+    ),
 )
 
 # nmap service names.

@@ -6,12 +6,12 @@ from hygie.posture import password_views
 
 urlpatterns = [
     path(
-        "audits-techniques/<int:org_id>/mots-de-passe/",
+        "organisations/<int:org_id>/audits/mots-de-passe/",
         password_views.passwords_page,
         name="passwords",
     ),
     path(
-        "audits-techniques/<int:org_id>/mots-de-passe/politique/",
+        "organisations/<int:org_id>/audits/mots-de-passe/politique/",
         password_views.password_policy,
         name="password_policy",
     ),

@@ -51,6 +51,10 @@ CH_A2 = FIXTURES / "nmap_ch_a2.xml"
         (443, "https", "nginx", ServiceRisk.WEB),
         (25, "smtp", "Postfix smtpd", ServiceRisk.MAIL),
         (500, "isakmp", "", ServiceRisk.VPN),
+        (443, "http", "Fortinet FortiGate SSL VPN", ServiceRisk.VPN),
+        (443, "http", "Citrix NetScaler Gateway httpd", ServiceRisk.VPN),
+        (443, "http", "SonicWALL SMA SSL-VPN", ServiceRisk.VPN),
+        (8443, "https-alt", "SonicWALL SMA management interface", ServiceRisk.ADMIN),
         (7777, "", "", ServiceRisk.OTHER),
     ],
 )
@@ -80,7 +84,7 @@ def test_parse_keeps_open_ports_of_hosts_up():
         ("203.0.113.11", 3306),
     }  # filtered 22, closed 3389 and the host down are left out
     assert found[("203.0.113.10", 443)].service == "https"
-    assert found[("203.0.113.10", 443)].risk == ServiceRisk.WEB
+    assert found[("203.0.113.10", 443)].risk == ServiceRisk.VPN  # the FortiGate SSL VPN portal
     assert found[("203.0.113.10", 10443)].risk == ServiceRisk.ADMIN
     assert found[("203.0.113.11", 104)].risk == ServiceRisk.MEDICAL
     assert found[("203.0.113.11", 22)].version == "8.4p1 Debian 5+deb11u3 protocol 2.0"
