@@ -219,3 +219,11 @@ def test_collect_now_against_the_samba_domain_records_an_audit(world, samba_dc):
     audit = ADAudit.objects.get(pk=result["audit"])
     assert audit.source == "live" and audit.connection == connection
     assert ADFinding.objects.filter(audit=audit).exists()
+    # The score, maturity and report of the real domain, as the RSSI gets them.
+    assert audit.score == max(audit.category_scores().values()) > 0
+    assert 1 <= audit.maturity <= 5
+    reader = browser(world.reader)
+    page = reader.get(reverse("posture:ad_report", args=[audit.pk])).content.decode()
+    assert "hygie.test" in page and f"{audit.score}/100" in page and "P-ADMIN-SPN" in page
+    pdf = reader.get(reverse("posture:ad_report_pdf", args=[audit.pk]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
