@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "hygie.awareness",
     "hygie.crisis",
     "hygie.posture",
+    "hygie.access",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("hygie.awareness.urls")),
     path("", include("hygie.crisis.urls")),
     path("", include("hygie.posture.urls")),
+    path("", include("hygie.access.urls")),
     path("api/v1/", include(("hygie.api_urls", "api"), namespace="api")),
     # GoPhish-compatible API (its own paths: /api/campaigns/, /api/groups/...; no clash with v1).
     path("api/", include(("hygie.phishing.gophish_urls", "gophish"), namespace="gophish")),

@@ -1,0 +1,3 @@
+"""Routes of the access app's policy area."""
+
+urlpatterns = []

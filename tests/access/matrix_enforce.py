@@ -1,0 +1,3 @@
+"""Permission-matrix routes of the access app's enforce area."""
+
+ROUTES = []
