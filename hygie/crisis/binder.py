@@ -24,6 +24,7 @@ from markdown_it import MarkdownIt
 from hygie.actions.models import ActionItem
 from hygie.actions.services import plan_items
 from hygie.core import markdown
+from hygie.core.pdf import PdfKit
 from hygie.crisis.models import BinderKind, BinderSection
 from hygie.directory.models import Actor, ActorKind
 from hygie.directory.services import filter_actors, region_of
@@ -307,45 +308,17 @@ def render_html(binder: Binder) -> str:
 
 
 def render_pdf(binder: Binder) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.platypus import PageBreak
 
-    styles = getSampleStyleSheet()
-    body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=8.5, leading=11)
+    kit = PdfKit()
+    styles, body, small = kit.styles, kit.body, kit.small
     item_style = body.clone("item", leftIndent=4 * mm)
-
-    def p(text, style=body):
-        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
-
-    def table(header, rows, widths):
-        data = [[p(c, small) for c in header]] + [[p(c, small) for c in r] for r in rows]
-        t = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E3EDF5")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
-
+    p, table = kit.p, kit.table
     organisation = binder.organisation
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=_("Classeur de crise") + f" — {organisation.name}",
-        author="Hygie",
-    )
+    doc = kit.document(buffer, title=_("Classeur de crise") + f" — {organisation.name}")
+
     story = [
         p(_("Classeur de crise"), styles["Title"]),
         p(organisation.name, styles["Heading1"]),

@@ -10,7 +10,6 @@ import datetime as dt
 import io
 from collections import Counter
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from django.db import transaction
 from django.urls import reverse
@@ -22,6 +21,7 @@ from hygie.actions.models import ActionItem, Priority
 from hygie.actions.services import HORIZON_DAYS
 from hygie.assessments.services import record_fact
 from hygie.core.audit import record_event
+from hygie.core.pdf import PdfKit
 from hygie.crisis.models import (
     DebriefAnswer,
     Exercise,
@@ -277,44 +277,15 @@ def released_stimuli(exercise: Exercise):
 
 def render_report_pdf(exercise: Exercise) -> bytes:
     """The cold report (A4, selectable text)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Spacer
 
-    styles = getSampleStyleSheet()
-    body, h1, h2 = styles["BodyText"], styles["Title"], styles["Heading2"]
-    small = styles["BodyText"].clone("small", fontSize=8.5, leading=11)
-
-    def p(text, style=body):
-        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
-
-    def table(header, rows, widths):
-        data = [[p(cell, small) for cell in header]] + [[p(c, small) for c in r] for r in rows]
-        t = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E3EDF5")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
-
+    kit = PdfKit()
+    styles, h1, h2, small = kit.styles, kit.h1, kit.h2, kit.small
+    p, table = kit.p, kit.table
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=_("Rapport d'exercice de crise") + f" — {exercise.title}",
-        author="Hygie",
-    )
+    doc = kit.document(buffer, title=_("Rapport d'exercice de crise") + f" — {exercise.title}")
+
     day = exercise_day(exercise)
     story = [
         p(_("Rapport d'exercice de crise"), h1),

@@ -7,13 +7,13 @@ remediation, password summary, trend); `render_pdf` lays it out with reportlab.
 from __future__ import annotations
 
 import io
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.html import escape as html_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from hygie.core.pdf import PdfKit
 from hygie.dashboards.charts import FONT, score_colour
 from hygie.posture.ad import audits, passwords
 from hygie.posture.models import ADAudit, Category
@@ -83,45 +83,14 @@ def category_bars(audit: ADAudit) -> SafeString:
 
 def render_pdf(audit: ADAudit) -> bytes:
     """The audit report (A4, selectable text)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
     context = report_context(audit)
-    styles = getSampleStyleSheet()
-    body, h1, h2 = styles["BodyText"], styles["Title"], styles["Heading2"]
-    small = styles["BodyText"].clone("small", fontSize=8.5, leading=11)
-
-    def p(text, style=body):
-        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
-
-    def table(header, rows, widths):
-        data = [[p(cell, small) for cell in header]] + [[p(c, small) for c in r] for r in rows]
-        t = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E3EDF5")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
-
+    kit = PdfKit()
+    h1, h2 = kit.h1, kit.h2
+    p, table = kit.p, kit.table
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=_("Audit Active Directory") + f" — {audit.domain}",
-        author="Hygie",
-    )
+    doc = kit.document(buffer, title=_("Audit Active Directory") + f" — {audit.domain}")
+
     collected = timezone.localtime(audit.collected_at).strftime("%d/%m/%Y %H:%M")
     story = [
         p(_("Audit Active Directory"), h1),
