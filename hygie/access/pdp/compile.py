@@ -414,6 +414,21 @@ def _action_scope(constraint):
     raise Unsupported(kind.__name__)
 
 
+def _static_scope(template: pst.Template):
+    """(actions, resource type) a policy can apply to; None = any."""
+    actions = None
+    if type(template.action) is pst.ActionEq:
+        actions = frozenset([_uid(template.action.entity)[1]])
+    elif type(template.action) is pst.ActionIn:
+        actions = frozenset(_uid(e)[1] for e in template.action.entities)
+    resource_type = None
+    if type(template.resource) in (pst.ScopeIs, pst.ScopeIsIn):
+        resource_type = _type(template.resource.entity_type)
+    elif type(template.resource) is pst.ScopeEq and type(template.resource.entity) is pst.EntityUid:
+        resource_type = _type(template.resource.entity.type)
+    return actions, resource_type
+
+
 def _policy(template: pst.Template):
     tests = [
         t
@@ -442,22 +457,47 @@ def _policy(template: pst.Template):
 
 
 def compile_policies(text: str, ids: list[str]):
-    """A function `decide(request) -> Result`, or None when the set is not compilable."""
+    """A function `decide(request) -> Result`, or None when the set is not compilable.
+
+    Policies are indexed by the (action, resource type) their scope allows: a request only
+    evaluates the policies that can apply to it. The others cannot be satisfied, and their
+    scope tests never fail, so skipping them changes neither the decision nor the errors.
+    """
     tree = _engine_pst(text)
     if tree is None or tree.templates or tree.template_links:
         return None
-    forbids, permits = [], []
+    compiled = []
     try:
         for n in range(len(ids)):
             template = tree.static_policies[f"policy{n}"]
-            entry = (ids[n], _policy(template))
-            (forbids if template.effect == "forbid" else permits).append(entry)
+            actions, resource_type = _static_scope(template)
+            compiled.append(
+                (ids[n], template.effect == "forbid", actions, resource_type, _policy(template))
+            )
     except (Unsupported, KeyError):
         return None
-    forbids, permits = tuple(forbids), tuple(permits)
+    index: dict[tuple[str, str], tuple[tuple, tuple]] = {}
+
+    def policies_for(action: str, resource_type: str):
+        key = (action, resource_type)
+        found = index.get(key)
+        if found is None:
+            chosen = [
+                c
+                for c in compiled
+                if (c[2] is None or action in c[2]) and (c[3] is None or c[3] == resource_type)
+            ]
+            found = (
+                tuple((c[0], c[4]) for c in chosen if c[1]),
+                tuple((c[0], c[4]) for c in chosen if not c[1]),
+            )
+            index[key] = found  # a dict assignment: safe across threads
+        return found
+
     Result = _engine.Result
 
     def decide(request):
+        forbids, permits = policies_for(request.action, request.resource.type)
         env = Env(request)
         errors = None
         denied = None

@@ -33,6 +33,8 @@ CONTEXT_TYPES = {
     "break_glass": bool,
     "care_relationship": bool,
 }
+_CONTEXT_KEYS = frozenset(CONTEXT_TYPES)
+_CONTEXT_ITEMS = tuple(CONTEXT_TYPES.items())
 PRINCIPAL_TYPES = ("User",)
 RESOURCE_TYPES = ("Record", "Page")
 
@@ -400,13 +402,12 @@ def request_problem(request: Request) -> str | None:
     if request.resource.type not in RESOURCE_TYPES:
         return f"type de ressource non permis : {request.resource.type}"
     context = request.context
-    if len(context) != len(CONTEXT_TYPES):
-        extra = sorted(set(context) - set(CONTEXT_TYPES))
-        missing = sorted(set(CONTEXT_TYPES) - set(context))
+    if context.keys() != _CONTEXT_KEYS:
+        extra = sorted(set(context) - _CONTEXT_KEYS)
+        missing = sorted(_CONTEXT_KEYS - set(context))
         return f"contexte non conforme (manquants : {missing}, en trop : {extra})"
-    for name, kind in CONTEXT_TYPES.items():
-        value = context.get(name)
-        if type(value) is not kind:
+    for name, kind in _CONTEXT_ITEMS:
+        if type(context[name]) is not kind:
             return f"contexte : {name} doit être de type {kind.__name__}"
     return None
 
