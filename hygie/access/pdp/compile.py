@@ -520,13 +520,27 @@ def compile_policies(text: str, ids: list[str]):
                         allowed.append(label)
             except EvalError as error:
                 errors = (errors or []) + [f"{label}: {error}"]
-        errors = tuple(errors) if errors else ()
-        if denied:
-            return Result(allowed=False, policies=tuple(denied), errors=errors)
-        if allowed:
-            return Result(allowed=True, policies=tuple(allowed), errors=errors)
-        return Result(allowed=False, policies=(), errors=errors)
+        if errors:
+            errors = tuple(errors)
+            if denied:
+                return Result(allowed=False, policies=tuple(denied), errors=errors)
+            if allowed:
+                return Result(allowed=True, policies=tuple(allowed), errors=errors)
+            return Result(allowed=False, policies=(), errors=errors)
+        # Without errors, the Result only depends on the determining policies: share it.
+        key = (True, *denied) if denied else (False, *allowed) if allowed else ()
+        result = answers.get(key)
+        if result is None:
+            if denied:
+                result = Result(allowed=False, policies=tuple(denied))
+            elif allowed:
+                result = Result(allowed=True, policies=tuple(allowed))
+            else:
+                result = Result(allowed=False)
+            answers[key] = result
+        return result
 
+    answers: dict[tuple, object] = {}
     return decide
 
 
