@@ -94,7 +94,21 @@ class ModeForm(forms.Form):
 
 
 # Routes and zones (tables) ---------------------------------------------------------------------------
-class RouteForm(forms.ModelForm):
+class KeyedRowMixin:
+    """A new row counts as filled only when its key column is: the spare rows come with the
+    defaults of their other columns (GET,HEAD, read, Record…) and are ignored when left blank."""
+
+    key_field = ""
+
+    def has_changed(self):
+        if self.instance.pk:
+            return super().has_changed()
+        return bool((self.data.get(self.add_prefix(self.key_field)) or "").strip())
+
+
+class RouteForm(KeyedRowMixin, forms.ModelForm):
+    key_field = "pattern"
+
     action = forms.ChoiceField(label=gettext_lazy("Action Cedar"), choices=ACTION_CHOICES)
     resource_type = forms.ChoiceField(
         label=gettext_lazy("Type de ressource"), choices=RESOURCE_TYPES
@@ -133,7 +147,9 @@ class RouteForm(forms.ModelForm):
         return value
 
 
-class ZoneForm(forms.ModelForm):
+class ZoneForm(KeyedRowMixin, forms.ModelForm):
+    key_field = "cidr"
+
     zone = forms.ChoiceField(
         label=gettext_lazy("Zone"),
         choices=[c for c in NetworkZone.Zone.choices if c[0] != NetworkZone.Zone.INTERNET],
