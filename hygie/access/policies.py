@@ -20,16 +20,10 @@ from hygie.access.models import Mode, PolicyTest, PolicyVersion, ProtectedApplic
 from hygie.access.pdp import engine
 from hygie.core.audit import record_event
 
-# The policy a new application starts from (pdp-core writes the hospital starter policy).
-STARTER_FALLBACK = """// Politique de départ : rien n'est permis tant qu'aucune règle ne l'autorise.
-@id("soins-relation")
-permit (principal, action == Action::"read", resource)
-when { context.care_relationship };
-"""
-
 
 def starter_policy() -> str:
-    return getattr(engine, "DEFAULT_POLICY", "") or STARTER_FALLBACK
+    """The hospital starter policy a new application is offered (engine.DEFAULT_POLICY)."""
+    return engine.DEFAULT_POLICY
 
 
 def generate_secret() -> str:
@@ -150,10 +144,6 @@ CONTEXT_DEFAULTS = {
 }
 
 
-def _entity_ref(type_: str, id_: str) -> dict:
-    return {"__entity": {"type": type_, "id": id_}}
-
-
 def to_request(document: dict) -> engine.Request:
     """The engine's request from a request document:
 
@@ -194,7 +184,7 @@ def to_request(document: dict) -> engine.Request:
         resource = engine.Entity(
             "Record",
             str(r.get("id") or patient_id),
-            {"patient": _entity_ref("Patient", patient_id), "sensitivity": sensitivity},
+            {"patient": patient, "sensitivity": sensitivity},
         )
     else:
         resource = engine.Entity("Page", str(r.get("id", "")), {"sensitivity": sensitivity})

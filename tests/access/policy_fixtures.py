@@ -20,7 +20,13 @@ NURSE_REQUEST = {
     },
     "action": "read",
     "resource": {"type": "Record", "id": "P0001", "patient": "P0001", "unit": "CARDIO"},
-    "context": {"mfa": True, "zone": "care", "care_relationship": True},
+    "context": {
+        "mfa": True,
+        "zone": "care",
+        "care_relationship": True,
+        "device_managed": True,
+        "device_compliant": True,
+    },
 }
 
 

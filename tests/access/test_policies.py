@@ -29,17 +29,16 @@ def test_an_invalid_text_is_refused_and_the_previous_version_stays(world, monkey
 def test_request_document_becomes_an_engine_request():
     request = policies.to_request(fx.NURSE_REQUEST)
     assert request.principal.type == "User" and ("Unit", "CARDIO") in request.principal.parents
-    assert request.resource.attrs["patient"] == {"__entity": {"type": "Patient", "id": "P0001"}}
+    assert request.resource.attrs["patient"].id == "P0001"
     patient = next(e for e in request.entities if e.type == "Patient")
     assert patient.parents == (("Unit", "CARDIO"),)
     assert request.context["care_relationship"] is True and request.context["hour"] == 10
 
 
-@pytest.mark.skip(reason="MERGE: needs pdp-core")
 def test_starter_policy_lets_the_nurse_in_and_keeps_the_other_unit_out(world):
     app = fx.application(world)
     fx.policy_test_case(world)
-    other = {**fx.NURSE_REQUEST, "context": {"mfa": True, "zone": "care"}}
+    other = {**fx.NURSE_REQUEST, "context": {"mfa": True, "zone": "care", "device_managed": True}}
     app.policy_tests.create(name="Autre unité", request=other, expected="deny")
     results = policies.run_tests(app)
     assert all(policies.passed(test, result) for test, result in results)

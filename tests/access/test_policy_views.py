@@ -209,7 +209,6 @@ def test_invalid_policy_shows_line_and_column_and_keeps_the_active_version(world
     assert app.active_policy.number == 1 and app.policy_versions.count() == 1
 
 
-@pytest.mark.skip(reason="MERGE: needs pdp-core")
 def test_invalid_cedar_is_refused(world):
     app = fx.application(world)
     response = browser(world.editor).post(
