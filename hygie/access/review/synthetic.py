@@ -562,7 +562,7 @@ def generate(
     user_ids = [s.pid for s in people]
     user_units = [s.unit for s in people]
     patient_ids = [p.pid for p in pats]
-    randrange, random_ = rng.randrange, rng.random
+    random_ = rng.random  # int(random() * n): a third of randrange's cost, as deterministic
     previous = 0
     for h in range(hours):
         count = bounds[h] - previous
@@ -579,27 +579,27 @@ def generate(
         n_stays, n_orders, n_appts = len(day_stays), len(day_orders), len(day_appts)
         batch = []
         for _ in range(count):
-            second = randrange(3600)
+            second = int(random_() * 3600)
             at = hour_start + second
             roll = random_()
             row = None
             if roll < 0.12 and n_orders:
                 for _try in range(4):
-                    p, who, o_start, o_end = day_orders[randrange(n_orders)]
+                    p, who, o_start, o_end = day_orders[int(random_() * n_orders)]
                     if o_start <= at <= o_end:
                         row = (who, p, apps[user_units[who]])
                         break
             elif roll < 0.22 and n_appts:
-                p, who, *_ = day_appts[randrange(n_appts)]
+                p, who, *_ = day_appts[int(random_() * n_appts)]
                 row = (who, p, "DPI")
             if row is None and n_stays:
                 for _try in range(6):
-                    p, unit, s_start, s_end = day_stays[randrange(n_stays)]
+                    p, unit, s_start, s_end = day_stays[int(random_() * n_stays)]
                     if s_start <= at < s_end:
                         team = shift_lists[(unit, night)]
                         if not team:
                             continue
-                        who = team[randrange(len(team))]
+                        who = team[int(random_() * len(team))]
                         if staff_of[p] and staff_of[p] == user_ids[who]:
                             continue
                         row = (who, p, "DPI")
