@@ -218,3 +218,14 @@ def test_quality_reads_a_review_run(db, world, dataset):
     )
     result = quality.score(run, truth)
     assert result["found"] == 1 and result["precision"] == 1.0
+
+
+def test_management_command_writes_the_files(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("access_review_generate", str(tmp_path), "--events", "3000", stdout=out)
+    assert "cas semés" in out.getvalue()
+    assert Truth.load(tmp_path / "truth.json").events > 2900
