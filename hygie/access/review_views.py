@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -26,7 +27,6 @@ from hygie.access.models import (
 )
 from hygie.access.review import cases as review_cases
 from hygie.access.review_forms import DecisionForm, ImportForm, QueueFilter, RunForm
-from hygie.core.audit import record_event
 from hygie.core.visibility import get_for_action_or_refuse, get_visible_or_404
 from hygie.orgs.models import Kind, Organisation
 from hygie.orgs.roles import CHANGE, MANAGE, VIEW
@@ -135,14 +135,19 @@ def review_import(request, org_id):
         if ingest is None:
             messages.error(request, _("L'import des journaux n'est pas disponible."))
             return redirect("access:review", node.pk)
-        imported = ingest.import_file(
-            node,
-            form.cleaned_data["kind"],
-            form.cleaned_data["filename"],
-            form.cleaned_data["file"],
-            application=form.cleaned_data["application"],
-            user=request.user,
-        )
+        try:
+            imported = ingest.import_file(
+                node,
+                form.cleaned_data["kind"],
+                form.cleaned_data["filename"],
+                form.cleaned_data["file"],
+                application=form.cleaned_data["application"],
+                user=request.user,
+            )
+        except ValidationError as error:  # the whole file refused, nothing recorded
+            for message in error.messages:
+                messages.error(request, f"{form.cleaned_data['filename']} : {message}")
+            return redirect("access:review", node.pk)
         if imported.rejected:
             messages.warning(
                 request,
@@ -185,14 +190,7 @@ def review_run(request, org_id):
     if engine is None:
         messages.error(request, _("L'analyse des journaux n'est pas disponible."))
         return redirect("access:review", node.pk)
-    run = engine.run_review(node, start=start, end=end, user=request.user)
-    record_event(
-        "access.review_run",
-        request=request,
-        target=run,
-        organisation=node,
-        details={"start": start, "end": end, "events": run.events, "flagged": run.flagged},
-    )
+    run = engine.run_review(node, start=start, end=end, user=request.user)  # journals the run
     review_cases.publish_fact(node)
     messages.success(
         request,
