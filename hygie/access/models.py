@@ -461,6 +461,8 @@ class ReviewCase(models.Model):
     action = models.ForeignKey(
         "actions.ActionItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Follow-up outside Hygie: the human-resources file the case was referred to.
+    hr_reference = models.CharField(_("saisine RH (référence)"), max_length=200, blank=True)
 
     objects = OrgQuerySet.as_manager()
 
