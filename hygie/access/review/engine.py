@@ -320,10 +320,11 @@ def run_review(organisation, *, start: datetime, end: datetime, user=None) -> Re
     con = store.connect()
     try:
         files = store.access_files(organisation)
+        # A view takes no parameters: the bounds are timestamps we format ourselves.
+        lo, hi = (_utc(moment).isoformat(" ") for moment in (start, end))
         con.execute(
             f"CREATE TEMP VIEW ev AS SELECT * FROM {store.read_access_sql(files)} "  # noqa: S608
-            "WHERE ts >= $start AND ts < $end",
-            {"start": _utc(start), "end": _utc(end)},
+            f"WHERE ts >= TIMESTAMP '{lo}' AND ts < TIMESTAMP '{hi}'"
         )
         _load_relations(con, organisation, start, end, spill)
         labels = _load_persons(con, organisation, spill)
