@@ -181,3 +181,13 @@ def test_a_rerun_keeps_the_dpos_decisions_and_replaces_the_open_cases(world):
     again = third.cases.filter(patient_id="p_vip").order_by("pk")
     assert [c.status for c in again] == [CaseStatus.LEGITIMATE, CaseStatus.OPEN]
     assert again[1].evidence["previous_case"] == decided.pk
+
+
+def test_the_queue_keeps_the_highest_scores_and_counts_the_rest(world, monkeypatch):
+    from hygie.access.review import engine
+
+    monkeypatch.setattr(engine, "MAX_CASES", 3)
+    load(world.est_a1)
+    run = run_review(world.est_a1, start=START, end=END)
+    assert run.flagged == 3 and run.figures["cases_found"] == len(EXPECTED)
+    assert sorted(run.cases.values_list("score", flat=True)) == [55, 55, 60]

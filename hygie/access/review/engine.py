@@ -22,6 +22,7 @@ from __future__ import annotations
 import tempfile
 import time as clock
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,7 @@ REASON_MIN_CHARS = 15  # a break-the-glass reason shorter than this is implausib
 REASON_MIN_LETTERS = 5  # fewer distinct letters: "xxxxxxxxxxxxxxxx", "test test test…"
 REASON_REPEATS = 3  # the same reason for this many different patients by one user
 EVIDENCE_EVENTS = 10  # accesses listed in a case's evidence
+MAX_CASES = 10_000  # cases queued per run, highest scores first (the rest counted in figures)
 
 WEIGHTS = {
     Pattern.UNEXPLAINED: 20,
@@ -150,6 +152,11 @@ def _load_relations(con, organisation, start: datetime, end: datetime, spill: Pa
     )
 
 
+@lru_cache(maxsize=100_000)
+def _name(value: str) -> str:
+    return normalise_text(value)
+
+
 def _load_persons(con, organisation, spill: Path) -> dict[str, tuple[str, str]]:
     """Load patients and staff; return {user_id: (label, service)} for the cases."""
     people = PersonRecord.objects.filter(organisation=organisation)
@@ -167,7 +174,7 @@ def _load_persons(con, organisation, spill: Path) -> dict[str, tuple[str, str]]:
         "staff_id",
     ).iterator(chunk_size=5000):
         kind, pid, last, birth, first, address, service, schedule, vip, staff_id = row
-        names = (normalise_text(last), normalise_text(birth))
+        names = (_name(last), _name(birth))
         if kind == PersonRecord.Kind.PATIENT:
             patients.append((pid, *names, address, vip, staff_id))
         else:
@@ -282,15 +289,27 @@ WHERE x.unexplained OR p.staff_id = x.user_id
 """
 
 CASES = """
-SELECT user_id, patient_id, any_value(service), min(ts), max(ts), count(*),
-    bool_or(f_unexplained), bool_or(f_same_name), bool_or(f_same_address), bool_or(f_colleague),
-    bool_or(f_vip), bool_or(f_self), bool_or(f_bulk), bool_or(f_off_hours), bool_or(f_break_glass),
-    list(DISTINCT reason_problem) FILTER (WHERE reason_problem IS NOT NULL),
-    max(bulk_patients),
-    list([strftime(ts, '%Y-%m-%dT%H:%M:%SZ'), action, application, workstation,
-          CASE WHEN break_glass THEN reason END] ORDER BY ts)[1:{events}],
-    count(*) FILTER (WHERE NOT unexplained)
-FROM flagged GROUP BY user_id, patient_id
+WITH pairs AS (
+    SELECT user_id, patient_id, any_value(service) AS service, min(ts) AS first_at,
+        max(ts) AS last_at, count(*) AS accesses,
+        bool_or(f_unexplained) AS u, bool_or(f_same_name) AS n, bool_or(f_same_address) AS a,
+        bool_or(f_colleague) AS c, bool_or(f_vip) AS v, bool_or(f_self) AS s,
+        bool_or(f_bulk) AS b, bool_or(f_off_hours) AS o, bool_or(f_break_glass) AS g,
+        list(DISTINCT reason_problem) FILTER (WHERE reason_problem IS NOT NULL) AS problems,
+        max(bulk_patients) AS bulk_patients,
+        count(*) FILTER (WHERE NOT unexplained) AS explained_accesses
+    FROM flagged GROUP BY user_id, patient_id
+), scored AS (
+    SELECT *, least(100, {score_sql}) AS score FROM pairs
+)
+SELECT user_id, patient_id, service, first_at, last_at, accesses, u, n, a, c, v, s, b, o, g,
+    problems, bulk_patients,
+    (SELECT list([strftime(f.ts, '%Y-%m-%dT%H:%M:%SZ'), f.action, f.application, f.workstation,
+            CASE WHEN f.break_glass THEN f.reason END] ORDER BY f.ts)[1:{events}]
+     FROM flagged f WHERE f.user_id = scored.user_id AND f.patient_id = scored.patient_id),
+    explained_accesses, (SELECT count(*) FROM scored) AS found
+FROM (SELECT * FROM scored ORDER BY score DESC, accesses DESC, user_id, patient_id
+      LIMIT {limit}) scored
 """
 
 FIGURES = """
@@ -326,8 +345,12 @@ def run_review(organisation, *, start: datetime, end: datetime, user=None) -> Re
             f"CREATE TEMP VIEW ev AS SELECT * FROM {store.read_access_sql(files)} "  # noqa: S608
             f"WHERE ts >= TIMESTAMP '{lo}' AND ts < TIMESTAMP '{hi}'"
         )
+        timings = {}
+        mark = clock.monotonic()
         _load_relations(con, organisation, start, end, spill)
         labels = _load_persons(con, organisation, spill)
+        timings["load"] = round(clock.monotonic() - mark, 2)
+        mark = clock.monotonic()
         con.execute(
             ANALYSIS.format(
                 bulk_hour=BULK_PER_HOUR,
@@ -339,15 +362,27 @@ def run_review(organisation, *, start: datetime, end: datetime, user=None) -> Re
                 off_end=OFF_HOURS[1],
             )
         )
-        cases = con.execute(CASES.format(events=EVIDENCE_EVENTS)).fetchall()
+        timings["analysis"] = round(clock.monotonic() - mark, 2)
+        mark = clock.monotonic()
+        letters = "unacvsbog"
+        score_sql = " + ".join(
+            f"CASE WHEN {letter} THEN {WEIGHTS[p]} ELSE 0 END"
+            for letter, p in zip(letters, PATTERN_ORDER, strict=True)
+        )
+        cases = con.execute(
+            CASES.format(events=EVIDENCE_EVENTS, score_sql=score_sql, limit=MAX_CASES)
+        ).fetchall()
         services = con.execute(FIGURES).fetchall()
+        timings["cases"] = round(clock.monotonic() - mark, 2)
     finally:
         con.close()
-    return _record(organisation, start, end, user, cases, services, labels, began)
+    return _record(organisation, start, end, user, cases, services, labels, began, timings)
 
 
-def _record(organisation, start, end, user, rows, services, labels, began) -> ReviewRun:
+def _record(organisation, start, end, user, rows, services, labels, began, timings):
+    mark = clock.monotonic()
     figures = {
+        "timings": timings,
         "services": {},
         "patterns": {p.value: 0 for p in Pattern},
         "thresholds": {
@@ -362,6 +397,8 @@ def _record(organisation, start, end, user, rows, services, labels, began) -> Re
         },
         "weights": {p.value: w for p, w in WEIGHTS.items()},
     }
+    figures["cases_found"] = 0
+    figures["cases_limit"] = MAX_CASES
     total = explained = 0
     for service, events, n_explained, users, patients in services:
         figures["services"][service] = {
@@ -378,7 +415,8 @@ def _record(organisation, start, end, user, rows, services, labels, began) -> Re
     cases = []
     for row in rows:
         (user_id, patient_id, service, first, last, count, *flags) = row[:15]
-        reason_problems, bulk_patients, events, explained_events = row[15:]
+        reason_problems, bulk_patients, events, explained_events, found = row[15:]
+        figures["cases_found"] = found
         patterns = [p.value for p, on in zip(PATTERN_ORDER, flags, strict=True) if on]
         if not patterns:
             continue
@@ -439,6 +477,7 @@ def _record(organisation, start, end, user, rows, services, labels, began) -> Re
                 bucket["patterns"][p] = bucket["patterns"].get(p, 0) + 1
                 figures["patterns"][p] += 1
         run.flagged = len(kept)
+        timings["record"] = round(clock.monotonic() - mark, 2)
         run.figures = figures
         run.seconds = round(clock.monotonic() - began, 3)
         run.save(update_fields=["flagged", "figures", "seconds"])
