@@ -378,6 +378,12 @@ class PersonRecord(models.Model):
     service = models.CharField(max_length=160, blank=True)
     vip = models.BooleanField(default=False)
     staff_id = models.CharField(max_length=120, blank=True)  # a patient who works here
+    # Staff: "day", "night" or "any" (blank: unknown; off-hours is only judged for "day").
+    schedule = models.CharField(max_length=5, blank=True)
+    # The import the record came from (deleting or replacing that import removes it).
+    source = models.ForeignKey(
+        ReviewImport, null=True, blank=True, on_delete=models.CASCADE, related_name="persons"
+    )
 
     objects = OrgQuerySet.as_manager()
 

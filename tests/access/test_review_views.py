@@ -206,7 +206,6 @@ def test_run_refuses_a_reversed_period(world):
     assert "La fin de la période précède son début" in response.content.decode()
 
 
-@pytest.mark.skip(reason="MERGE: needs review-ingest")
 def test_upload_run_and_decide_end_to_end(world, dpo, tmp_path):
     from hygie.access.review import quality, synthetic
 
