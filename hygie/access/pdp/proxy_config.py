@@ -15,7 +15,7 @@ def decision_base() -> str:
     return getattr(settings, "HYGIE_PDP_URL", "http://127.0.0.1:8300").rstrip("/")
 
 
-def nginx_config(application, *, pdp=None, secret=None) -> str:
+def nginx_config(application, *, pdp=None, secret=None, hygie=None) -> str:
     """A `server` block fragment: `auth_request` on every location, the decision location,
     the break-the-glass page, and the failure mode (error_page of the auth subrequest)."""
     pdp = (pdp or decision_base()).rstrip("/")
@@ -45,6 +45,7 @@ location = /_hygie/authz {{
     proxy_pass http://hygie_pdp/acces/authz/nginx/{slug}/;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
+    proxy_set_header Host {pdp.split("://", 1)[-1]};
     proxy_pass_request_body off;
     proxy_set_header Content-Length "";
     proxy_set_header {PROXY_SECRET_HEADER} "{secret}";
@@ -62,7 +63,7 @@ location @hygie_denied {{
     return 303 /_hygie/bris-de-glace/?next=$request_uri;
 }}
 location /_hygie/bris-de-glace/ {{
-    proxy_pass {pdp_django()}/acces/bris-de-glace/{slug}/;
+    proxy_pass {(hygie or pdp_django()).rstrip("/")}/acces/bris-de-glace/{slug}/;
     proxy_set_header {PROXY_SECRET_HEADER} "{secret}";
     proxy_set_header X-Real-IP $remote_addr;
 }}
