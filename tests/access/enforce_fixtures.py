@@ -31,6 +31,8 @@ def fresh_pdp():
     """Every test starts with empty caches and a synchronous decision log."""
     ctx.invalidate()
     service._engines.clear()
+    service._refusals.clear()
+    ctx._glass.clear()
     log.background = False
     with log._lock:
         log._buffer.clear()

@@ -69,7 +69,14 @@ def _wait_port(port: int, timeout: float = 5.0) -> None:
 
 @contextmanager
 def nginx_front(
-    application, *, pdp_url: str, hygie_url: str, secret: str, workers: int = 1, auth: bool = True
+    application,
+    *,
+    pdp_url: str,
+    hygie_url: str,
+    secret: str,
+    workers: int = 1,
+    auth: bool = True,
+    static_port: int | None = None,
 ):
     """nginx on a free port: `auth_request` to `pdp_url` (or, auth=False, straight to the
     application, for the benchmark's baseline)."""
@@ -87,6 +94,11 @@ def nginx_front(
             f"    {name}_temp_path {prefix}/{name};"
             for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         )
+        static = (
+            f"server {{ listen 127.0.0.1:{static_port}; location / {{ return 200 'dossier'; }} }}"
+            if static_port
+            else ""
+        )
         (prefix / "conf" / "nginx.conf").write_text(
             f"""daemon off;
 worker_processes {workers};
@@ -101,6 +113,7 @@ http {{
         listen 127.0.0.1:{port};
         {locations}
     }}
+    {static}
 }}
 """
         )

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from hygie.access.pdp.engine import Entity, Request
 
-CACHE_SECONDS = getattr(settings, "HYGIE_PDP_CACHE_SECONDS", 5.0)
+CACHE_SECONDS = getattr(settings, "HYGIE_PDP_CACHE_SECONDS", 30.0)
 TRUE_VALUES = {"1", "true", "yes", "oui", "on", "mfa"}
 # RFC 8176 authentication method references that are a factor beyond the password.
 STRONG_AMR = {"mfa", "otp", "hwk", "swk", "fpt", "face", "iris", "sms", "tel", "sc"}
@@ -91,6 +91,7 @@ def invalidate(*_args, **_kwargs) -> None:
     with _lock:
         GENERATION[0] += 1
         _cache.clear()
+        _glass.clear()
 
 
 def cached(key, compute):
@@ -108,6 +109,7 @@ def cached(key, compute):
 
 def connect_signals() -> None:
     from hygie.access.models import (
+        BreakGlass,
         CareRelation,
         NetworkZone,
         PersonRecord,
@@ -119,6 +121,7 @@ def connect_signals() -> None:
     from hygie.posture.models import Asset, EolRelease
 
     for model in (
+        BreakGlass,
         CareRelation,
         NetworkZone,
         PersonRecord,
@@ -212,85 +215,98 @@ def _establishment_ids(application) -> list[int]:
     return cached(("establishments", application.organisation_id), compute)
 
 
-def staff_attributes(application, principal: str) -> dict | None:
+def _staff_snapshot(application) -> dict:
+    """Every active staff member of the application's establishments, by external id and
+    e-mail (lower case): one query, then dictionary look-ups."""
+
     def compute():
         from hygie.orgs.models import StaffMember
 
-        staff = (
-            StaffMember.objects.filter(establishment_id__in=_establishment_ids(application))
-            .filter(Q(external_id=principal) | Q(email__iexact=principal))
-            .select_related("service")
-            .order_by("-active", "pk")
-            .first()
+        found = {}
+        rows = (
+            StaffMember.objects.filter(
+                establishment_id__in=_establishment_ids(application), active=True
+            )
+            .order_by("-pk")
+            .values_list("external_id", "email", "service__name", "job_family", "job_title")
         )
-        if staff is None or not staff.active:
-            return None
-        return {
-            "service": staff.service.name if staff.service_id else "",
-            "job_family": staff.job_family,
-            "job_title": staff.job_title,
-            "external_id": staff.external_id,
-            "email": staff.email,
-        }
+        for external_id, email, service, job_family, job_title in rows:
+            attrs = {
+                "service": service or "",
+                "job_family": job_family,
+                "job_title": job_title,
+                "external_id": external_id,
+                "email": email,
+            }
+            for key in (external_id, email):
+                if key:
+                    found[key.lower()] = attrs
+        return found
 
-    return cached(("staff", application.organisation_id, principal.lower()), compute)
-
-
-def _relations(application, now, **filters) -> list[tuple]:
-    from hygie.access.models import CareRelation
-
-    # Relations of the day, filtered to the current ones in Python (the cache spans minutes).
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = CareRelation.objects.filter(
-        organisation__path__startswith=application.organisation.path,
-        starts_at__lte=day_start + dt.timedelta(days=1),
-        **filters,
-    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gte=day_start))
-    return list(rows.values_list("kind", "patient_id", "user_id", "unit", "starts_at", "ends_at"))
+    return cached(("staff", application.organisation_id), compute)
 
 
-def _current(rows, now) -> list[tuple]:
-    return [r for r in rows if r[4] <= now and (r[5] is None or r[5] >= now)]
+def staff_attributes(application, principal: str) -> dict | None:
+    return _staff_snapshot(application).get(principal.lower())
 
 
-def _today(rows, now) -> list[tuple]:
-    local = timezone.localtime(now).date()
-    return [
-        r
-        for r in rows
-        if timezone.localtime(r[4]).date() <= local
-        and (r[5] is None or timezone.localtime(r[5]).date() >= local)
-    ]
+@dataclass
+class Relations:
+    """The care relations of today: stays by patient, team memberships and appointments or
+    orders by user — each a list of (other side, start, end)."""
+
+    stays: dict = field(default_factory=dict)  # patient -> [(unit, start, end)]
+    teams: dict = field(default_factory=dict)  # user -> [(unit, start, end)]
+    contacts: dict = field(default_factory=dict)  # user -> [(patient, start, end)]
 
 
-def user_relations(application, user_ids: tuple[str, ...], now) -> list[tuple]:
+def relations_of_day(application, now) -> Relations:
+    """One query per organisation and day (and after any change of a care relation)."""
     day = timezone.localtime(now).date()
-    return cached(
-        ("user-rel", application.organisation_id, user_ids, day),
-        lambda: _relations(application, now, user_id__in=user_ids),
-    )
+
+    def compute():
+        from hygie.access.models import CareRelation
+
+        local = timezone.localtime(now)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = (
+            CareRelation.objects.filter(
+                organisation__path__startswith=application.organisation.path,
+                starts_at__lt=day_start + dt.timedelta(days=1),
+            )
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gte=day_start))
+            .values_list("kind", "patient_id", "user_id", "unit", "starts_at", "ends_at")
+        )
+        found = Relations()
+        for kind, patient, user, unit, start, end in rows.iterator(chunk_size=5000):
+            if kind == "stay":
+                found.stays.setdefault(patient, []).append((unit, start, end))
+            elif kind == "team":
+                found.teams.setdefault(user, []).append((unit, start, end))
+            else:
+                found.contacts.setdefault(user, []).append((patient, start, end))
+        return found
+
+    return cached(("relations", application.organisation_id, day), compute)
 
 
-def patient_relations(application, patient_id: str, now) -> list[tuple]:
-    day = timezone.localtime(now).date()
-    return cached(
-        ("patient-rel", application.organisation_id, patient_id, day),
-        lambda: _relations(application, now, patient_id=patient_id),
-    )
+def _now_in(rows, now) -> list:
+    return [r[0] for r in rows if r[1] <= now and (r[2] is None or r[2] >= now)]
 
 
 def patient_vip(application, patient_id: str) -> bool:
     def compute():
         from hygie.access.models import PersonRecord
 
-        return PersonRecord.objects.filter(
-            organisation__path__startswith=application.organisation.path,
-            kind=PersonRecord.Kind.PATIENT,
-            person_id=patient_id,
-            vip=True,
-        ).exists()
+        return set(
+            PersonRecord.objects.filter(
+                organisation__path__startswith=application.organisation.path,
+                kind=PersonRecord.Kind.PATIENT,
+                vip=True,
+            ).values_list("person_id", flat=True)
+        )
 
-    return cached(("vip", application.organisation_id, patient_id), compute)
+    return patient_id in cached(("vip", application.organisation_id), compute)
 
 
 # Device and network ------------------------------------------------------------------------------
@@ -427,16 +443,31 @@ def match_route(application, method: str, path: str):
 
 
 # The request -------------------------------------------------------------------------------------
-def active_break_glass(application, principal: str, patient_id: str, now) -> bool:
-    from hygie.access.models import BreakGlass
+BREAK_GLASS_SECONDS = 1.0
+_glass: dict = {}
 
-    return BreakGlass.objects.filter(
-        application=application,
-        principal=principal,
-        resource=patient_resource(patient_id),
-        started_at__lte=now,
-        expires_at__gt=now,
-    ).exists()
+
+def active_break_glass(application, principal: str, patient_id: str, now) -> bool:
+    """Whether `principal` has an open glass on the patient. The application's open glasses are
+    re-read at most once a second (and at once after a grant in this process): a grant made by
+    another process takes effect within a second."""
+    entry = _glass.get(application.pk)
+    clock = time.monotonic()
+    if entry is None or entry[0] < clock or entry[1] != GENERATION[0]:
+        from hygie.access.models import BreakGlass
+
+        generation = GENERATION[0]
+        rows = BreakGlass.objects.filter(
+            application_id=application.pk, expires_at__gt=now
+        ).values_list("principal", "resource", "started_at", "expires_at")
+        entry = (
+            clock + BREAK_GLASS_SECONDS,
+            generation,
+            {(r[0], r[1]): (r[2], r[3]) for r in rows},
+        )
+        _glass[application.pk] = entry
+    window = entry[2].get((principal, patient_resource(patient_id)))
+    return window is not None and window[0] <= now < window[1]
 
 
 def patient_resource(patient_id: str) -> str:
@@ -460,12 +491,13 @@ def build_request(application, http_inputs: HttpInputs, *, identity: Identity | 
     principal = identity.principal
     staff = staff_attributes(application, principal)
 
-    ids = tuple(sorted({principal, *((staff or {}).get(k) or "" for k in ("external_id",))} - {""}))
-    relations = user_relations(application, ids, now)
+    ids = {principal, (staff or {}).get("external_id") or ""} - {""}
+    relations = relations_of_day(application, now)
     units = set()
     if staff and staff["service"]:
         units.add(staff["service"])
-    units.update(r[3] for r in _current(relations, now) if r[0] == "team" and r[3])
+    for user_id in ids:
+        units.update(u for u in _now_in(relations.teams.get(user_id, ()), now) if u)
 
     action, resource_type, sensitivity, captures, bare = match_route(
         application, http_inputs.method, http_inputs.path
@@ -475,8 +507,7 @@ def build_request(application, http_inputs: HttpInputs, *, identity: Identity | 
     care_relationship = False
     break_glass = False
     if patient_id:
-        stays = _current(patient_relations(application, patient_id, now), now)
-        patient_units = sorted({r[3] for r in stays if r[0] == "stay" and r[3]})
+        patient_units = sorted({u for u in _now_in(relations.stays.get(patient_id, ()), now) if u})
         entities += [Entity("Unit", u) for u in patient_units if u not in units]
         patient = Entity(
             "Patient",
@@ -485,9 +516,8 @@ def build_request(application, http_inputs: HttpInputs, *, identity: Identity | 
             tuple(("Unit", u) for u in patient_units),
         )
         entities.append(patient)
-        today = _today(relations, now)
         care_relationship = bool(units & set(patient_units)) or any(
-            r[1] == patient_id for r in today if r[0] in ("appointment", "order")
+            row[0] == patient_id for user_id in ids for row in relations.contacts.get(user_id, ())
         )
         break_glass = active_break_glass(application, principal, patient_id, now)
         resource = Entity(

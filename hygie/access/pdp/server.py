@@ -20,6 +20,7 @@ ENVOY_PATH = re.compile(r"^/acces/authz/envoy/(?P<slug>[-\w]+)(?P<rest>/[^?]*)?(
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive with nginx's upstream keepalive
+    disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms stall
     server_version = "hygie-pdp"
     sys_version = ""
 
