@@ -5,3 +5,10 @@ class AccessConfig(AppConfig):
     name = "hygie.access"
     label = "access"
     verbose_name = "Accès Zero Trust"
+
+    def ready(self):
+        from hygie.access.pdp import context, log
+        from hygie.core.tasks import register_housekeeping
+
+        context.connect_signals()
+        register_housekeeping("access.decision_log_purge", log.purge)

@@ -1,0 +1,76 @@
+"""The decision log writer: batched appends off the decision path, the retention purge, and
+nothing else ever changing the log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.utils import timezone
+
+from hygie.access.models import Decision
+from hygie.access.pdp import log
+from hygie.core.tasks import EXTRA_HOUSEKEEPING
+
+
+def _record(app, n=1, at=None, **extra):
+    for i in range(n):
+        log.record(
+            application_id=app.pk,
+            at=at or timezone.now(),
+            principal=f"u{i}",
+            action="read",
+            resource='Record::"P1"',
+            allowed=True,
+            enforced=True,
+            **extra,
+        )
+
+
+@pytest.mark.django_db
+def test_decisions_wait_in_the_buffer_and_are_written_in_one_batch(ehr):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    threads = [threading.Thread(target=_record, args=(ehr.app, 250)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert log.waiting() == 1000 and not Decision.objects.exists()
+    with CaptureQueriesContext(connection) as queries:
+        assert log.flush() == 1000
+    # Bulk inserts (SQLite splits them by its variable limit), not one statement per row.
+    assert len(queries) <= 20
+    assert Decision.objects.count() == 1000 and log.waiting() == 0
+
+
+@pytest.mark.django_db
+def test_the_log_refuses_updates_and_deletes_and_purge_keeps_the_retention(ehr):
+    now = timezone.now()
+    ehr.app.log_retention_days = 30
+    ehr.app.save()
+    _record(ehr.app, 2, at=now - dt.timedelta(days=31))
+    _record(ehr.app, 3, at=now - dt.timedelta(days=29))
+    log.flush()
+    with pytest.raises(ValueError, match="append-only"):
+        Decision.objects.filter(application=ehr.app).update(allowed=False)
+    with pytest.raises(ValueError, match="append-only"):
+        Decision.objects.all().delete()
+    assert EXTRA_HOUSEKEEPING["access.decision_log_purge"] is log.purge
+    assert log.purge(now) == 2
+    assert Decision.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_writer_flushes_within_a_fraction_of_a_second(ehr):
+    log.background = True
+    started = time.monotonic()
+    _record(ehr.app, 10)
+    while not Decision.objects.count() and time.monotonic() - started < 3:
+        time.sleep(0.02)
+    assert Decision.objects.count() == 10
+    assert time.monotonic() - started < 1.0
+    log.background = False
