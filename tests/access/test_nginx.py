@@ -16,7 +16,6 @@ from tests.access.enforce_fixtures import SECRET
 from tests.access.nginx_service import free_port, nginx_front, sample_app
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-MERGE = pytest.mark.skip(reason="MERGE: needs pdp-core (the stand-in engine denies everything)")
 NURSE = {"X-Remote-User": "inf.dupont", "X-Device-Id": "PC-CARDIO-01"}
 
 
@@ -145,7 +144,6 @@ def test_the_dedicated_decision_process_answers_nginx(front, ehr):
 
 
 # Acceptance of issue 8 with the starter policy (DEFAULT_POLICY) -------------------------------
-@MERGE
 def test_acceptance_nurse_unit_other_unit_break_glass_admin_and_shadow(front, ehr, settings):
     from django.core import mail
 
