@@ -11,4 +11,4 @@ class AccessConfig(AppConfig):
         from hygie.core.tasks import register_housekeeping
 
         context.connect_signals()
-        register_housekeeping("access.decision_log_purge", log.purge)
+        register_housekeeping("access_decision_log_purge", log.purge)

@@ -103,6 +103,7 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "awareness_tally": 0,
         "crisis_release": 0,
         "crisis_notification_reminders": 0,
+        "access_decision_log_purge": 0,  # contributed by the access app (decision log retention)
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
