@@ -59,7 +59,7 @@ def test_the_log_refuses_updates_and_deletes_and_purge_keeps_the_retention(ehr):
         Decision.objects.filter(application=ehr.app).update(allowed=False)
     with pytest.raises(ValueError, match="append-only"):
         Decision.objects.all().delete()
-    assert EXTRA_HOUSEKEEPING["access.decision_log_purge"] is log.purge
+    assert EXTRA_HOUSEKEEPING["access_decision_log_purge"] is log.purge
     assert log.purge(now) == 2
     assert Decision.objects.count() == 3
 
