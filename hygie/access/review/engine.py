@@ -46,7 +46,7 @@ STAY_BEFORE = timedelta(hours=12)  # pre-admission, emergency arrival registered
 STAY_AFTER = timedelta(hours=24)  # discharge letter, late results
 LINK_DAYS = 1  # appointment / order: the same day ±1
 BULK_PER_HOUR = 15  # more than this many distinct unexplained patients in one clock hour
-BULK_PER_DAY = 60  # … or in one day
+BULK_PER_DAY = 20  # … or in one day (a morning of 20–30 strangers is bulk browsing)
 OFF_HOURS = (22, 6)  # 22:00–06:00 local time, for a day-schedule person
 REASON_MIN_CHARS = 15  # a break-the-glass reason shorter than this is implausible
 REASON_MIN_LETTERS = 5  # fewer distinct letters: "xxxxxxxxxxxxxxxx", "test test test…"
