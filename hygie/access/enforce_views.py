@@ -200,10 +200,12 @@ def break_glass_list(request, org_id):
         "access/break_glass_list.html",
         {
             "node": node,
-            "rows": [(g, g.expires_at > now) for g in rows[:500]],
+            # One form per row, with its own ids, so each field keeps its label.
+            "rows": [
+                (g, g.expires_at > now, ReviewForm(auto_id=f"id_%s_{g.pk}")) for g in rows[:500]
+            ],
             "pending": sum(1 for g in rows if g.review == BreakGlass.Review.PENDING),
             "can_review": can(request.user, CHANGE, node),
-            "form": ReviewForm(),
         },
     )
 

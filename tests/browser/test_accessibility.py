@@ -387,3 +387,54 @@ def test_posture_pages_have_no_serious_violation(axe_page, world):
         assert response.status == 200, url
         found += violations(page)
     assert not found, "\n".join(found)
+
+
+def test_access_pages_have_no_serious_violation(axe_page, world):
+    """Zero Trust access: protected applications, one application with its policy, history,
+    tests, what-if and routes, zones, the decision log, the shadow report, break-the-glass
+    reviews and the access review with its queue."""
+    from django.urls import reverse
+
+    from hygie.access.models import BreakGlass
+    from tests.access import policy_fixtures as fx
+
+    app = fx.application(world)
+    fx.policy_test_case(world)
+    denial = fx.decision(world)
+    fx.decision(world, allowed=True, enforced=True, principal="inf-martin")
+    now = denial.at
+    BreakGlass.objects.create(
+        application=app,
+        principal="inf-durand",
+        resource='Patient::"P0002"',
+        reason="Arrêt cardiaque aux urgences, antécédents indispensables",
+        started_at=now,
+        expires_at=now,
+    )
+    page = axe_page
+    log_in_with_totp(page, world.editor)
+    org = world.est_a1.pk
+    found = []
+    for name, args in (
+        ("access:applications", [org]),
+        ("access:application_detail", [app.pk]),
+        ("access:policy", [app.pk]),
+        ("access:policy_history", [app.pk]),
+        ("access:policy_tests", [app.pk]),
+        ("access:what_if", [app.pk]),
+        ("access:application_routes", [app.pk]),
+        ("access:zones", [org]),
+        ("access:decisions", [org]),
+        ("access:decision", [denial.pk]),
+        ("access:shadow_report", [app.pk]),
+        ("access:break_glass_list", [org]),
+        ("access:review", [org]),
+        ("access:review_queue", [org]),
+        ("access:application_create", [org]),
+    ):
+        url = reverse(name, args=args)
+        response = page.goto(url)
+        confirm_identity_if_asked(page)
+        assert response.status == 200, url
+        found += violations(page)
+    assert not found, "\n".join(found)
