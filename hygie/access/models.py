@@ -211,7 +211,7 @@ class AppendOnlyQuerySet(AppQuerySet):
         raise ValueError("the decision log is append-only")
 
     def delete(self):
-        raise ValueError("the decision log is append-only; use access.decisions.purge()")
+        raise ValueError("the decision log is append-only; use hygie.access.pdp.log.purge()")
 
 
 class Decision(models.Model):

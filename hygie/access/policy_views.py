@@ -9,7 +9,6 @@ tests, MANAGE creates and deletes applications, switches the mode, handles secre
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 
 from django.contrib import messages
@@ -27,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hygie.access import decisions as decision_log
 from hygie.access import policies
 from hygie.access.models import Decision, NetworkZone, PolicyVersion, ProtectedApplication
-from hygie.access.pdp import engine
+from hygie.access.pdp import engine, proxy_config
 from hygie.access.policy_forms import (
     ApplicationForm,
     DecisionFilterForm,
@@ -80,17 +79,11 @@ def _app_context(request, application, here, **extra) -> dict:
 
 
 def proxy_configs(application) -> dict:
-    """The proxy configuration texts from the enforce area (nothing until it exists)."""
-    try:
-        module = importlib.import_module("hygie.access.pdp.proxy_config")
-    except ImportError:
-        return {}
-    out = {}
-    for name in ("nginx_config", "envoy_config"):
-        function = getattr(module, name, None)
-        if function is not None:
-            out[name.split("_")[0]] = function(application)
-    return out
+    """The nginx and Envoy configuration texts shown on the application page."""
+    return {
+        "nginx": proxy_config.nginx_config(application),
+        "envoy": proxy_config.envoy_config(application),
+    }
 
 
 # Applications -------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ password analysis says something, `posture.password_policy`, keyed by the audit.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -26,7 +25,7 @@ from hygie.actions.models import CLOSED_STATUSES, ActionItem, Priority
 from hygie.actions.services import HORIZON_DAYS
 from hygie.assessments.services import record_fact
 from hygie.core.audit import record_event
-from hygie.posture import eol
+from hygie.posture import eol, inventory
 from hygie.posture.ad import passwords, rules
 from hygie.posture.ad.snapshot import Snapshot, key
 from hygie.posture.models import (
@@ -58,12 +57,6 @@ def snapshot_stats(snapshot: Snapshot) -> dict:
         "trusts": len(snapshot.trusts),
         "warnings": list(snapshot.warnings),
     }
-
-
-def _releases():
-    """The end-of-life dataset in force (database), or the one shipped with Hygie."""
-    current = getattr(eol, "current_releases", None)
-    return current() if current is not None else eol.builtin_releases()
 
 
 # Action plan ------------------------------------------------------------------------------------
@@ -170,17 +163,6 @@ def _source(snapshot: Snapshot) -> str:
     return snapshot.source if snapshot.source in AuditSource.values else AuditSource.LDAPDOMAINDUMP
 
 
-def _import_ad_computers(organisation, snapshot: Snapshot, user) -> None:
-    """Hand the computers to the asset inventory (assets area), once it exists."""
-    try:
-        inventory = importlib.import_module("hygie.posture.inventory")
-    except ModuleNotFoundError:
-        return
-    function = getattr(inventory, "import_ad_computers", None)
-    if function is not None:
-        function(organisation, snapshot.computers, user=user)
-
-
 def record_audit(
     organisation,
     snapshot: Snapshot,
@@ -195,7 +177,7 @@ def record_audit(
     judged with today's inactivity windows).
     """
     now = snapshot.collected_at or timezone.now()
-    found = rules.evaluate(snapshot, now=now, releases=_releases())
+    found = rules.evaluate(snapshot, now=now, releases=eol.current_releases())
     scores = rules.category_scores(found)
     target = PasswordPolicyTarget.objects.filter(organisation=organisation).first()
     stats = snapshot_stats(snapshot)
@@ -236,7 +218,7 @@ def record_audit(
             if row.rule_id not in INVENTORY_RULES:
                 create_action(row, actor=user)
         _publish_evidence(audit, stats["passwords"])
-        _import_ad_computers(organisation, snapshot, user)
+        inventory.import_ad_computers(organisation, snapshot.computers, user=user)
         record_event(
             "posture.ad_audit_recorded",
             actor=user,
