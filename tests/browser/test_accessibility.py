@@ -40,6 +40,20 @@ def violations(page) -> list[str]:
     ]
 
 
+def page_violations(page, pages) -> list[str]:
+    """Open each page (URL name, arguments) as the logged-in user; the axe violations found."""
+    from django.urls import reverse
+
+    found = []
+    for name, args in pages:
+        url = reverse(name, args=args)
+        response = page.goto(url)
+        confirm_identity_if_asked(page)
+        assert response.status == 200, url
+        found += violations(page)
+    return found
+
+
 def test_login_pages_have_no_serious_violation(axe_page, world):
     page = axe_page
     page.goto("/connexion/")
@@ -247,31 +261,29 @@ def test_awareness_pages_have_no_serious_violation(axe_page, world):
         found += violations(page)
     log_in_with_totp(page, world.editor)
     org = world.est_a1.pk
-    for name, args in (
-        ("awareness:progress", [org]),
-        ("awareness:campaigns", [org]),
-        ("awareness:campaign_create", [org]),
-        ("awareness:campaign", [campaign.pk]),
-        ("awareness:campaign_edit", [campaign.pk]),
-        ("awareness:xapi_settings", [org]),
-        ("awareness:sessions", [org]),
-        ("awareness:session_create", [org]),
-        ("awareness:session_planner", [org]),
-        ("awareness:session", [session.pk]),
-        ("awareness:session_attendance", [session.pk]),
-        ("awareness:kit_list", [org]),
-        ("awareness:kit_create", [org]),
-        ("awareness:kit_detail", [kit.pk]),
-        ("awareness:kit_distribute", [kit.pk]),
-        ("awareness:kit_status", [kit.pk]),
-        ("awareness:catalogue", []),
-        ("awareness:catalogue_module", [module.slug]),
-    ):
-        url = reverse(name, args=args)
-        response = page.goto(url)
-        confirm_identity_if_asked(page)
-        assert response.status == 200, url
-        found += violations(page)
+    found += page_violations(
+        page,
+        (
+            ("awareness:progress", [org]),
+            ("awareness:campaigns", [org]),
+            ("awareness:campaign_create", [org]),
+            ("awareness:campaign", [campaign.pk]),
+            ("awareness:campaign_edit", [campaign.pk]),
+            ("awareness:xapi_settings", [org]),
+            ("awareness:sessions", [org]),
+            ("awareness:session_create", [org]),
+            ("awareness:session_planner", [org]),
+            ("awareness:session", [session.pk]),
+            ("awareness:session_attendance", [session.pk]),
+            ("awareness:kit_list", [org]),
+            ("awareness:kit_create", [org]),
+            ("awareness:kit_detail", [kit.pk]),
+            ("awareness:kit_distribute", [kit.pk]),
+            ("awareness:kit_status", [kit.pk]),
+            ("awareness:catalogue", []),
+            ("awareness:catalogue_module", [module.slug]),
+        ),
+    )
     assert not found, "\n".join(found)
 
 
@@ -300,32 +312,30 @@ def test_crisis_pages_have_no_serious_violation(axe_page, world):
     found += violations(page)
     log_in_with_totp(page, world.editor)
     org = world.est_a1.pk
-    for name, args in (
-        ("crisis:exercises", [org]),
-        ("crisis:exercise_create", [org]),
-        ("crisis:scenarios", [org]),
-        ("crisis:exercise", [ex.pk]),
-        ("crisis:exercise_design", [ex.pk]),
-        ("crisis:exercise_participants", [ex.pk]),
-        ("crisis:exercise_timeline", [ex.pk]),
-        ("crisis:exercise_grid", [ex.pk]),
-        ("crisis:exercise_situation", [ex.pk]),
-        ("crisis:run_console", [ex.pk]),
-        ("crisis:run_players", [ex.pk]),
-        ("crisis:run_grid", [ex.pk]),
-        ("crisis:lessons", [ex.pk]),
-        ("crisis:incident_list", [org]),
-        ("crisis:incident_declare", [org]),
-        ("crisis:incident_detail", [incident.pk]),
-        ("crisis:notification_list", [org]),
-        ("crisis:aid_board", [org]),
-        ("crisis:binder", [org]),
-    ):
-        url = reverse(name, args=args)
-        response = page.goto(url)
-        confirm_identity_if_asked(page)
-        assert response.status == 200, url
-        found += violations(page)
+    found += page_violations(
+        page,
+        (
+            ("crisis:exercises", [org]),
+            ("crisis:exercise_create", [org]),
+            ("crisis:scenarios", [org]),
+            ("crisis:exercise", [ex.pk]),
+            ("crisis:exercise_design", [ex.pk]),
+            ("crisis:exercise_participants", [ex.pk]),
+            ("crisis:exercise_timeline", [ex.pk]),
+            ("crisis:exercise_grid", [ex.pk]),
+            ("crisis:exercise_situation", [ex.pk]),
+            ("crisis:run_console", [ex.pk]),
+            ("crisis:run_players", [ex.pk]),
+            ("crisis:run_grid", [ex.pk]),
+            ("crisis:lessons", [ex.pk]),
+            ("crisis:incident_list", [org]),
+            ("crisis:incident_declare", [org]),
+            ("crisis:incident_detail", [incident.pk]),
+            ("crisis:notification_list", [org]),
+            ("crisis:aid_board", [org]),
+            ("crisis:binder", [org]),
+        ),
+    )
     assert not found, "\n".join(found)
 
 
@@ -333,8 +343,6 @@ def test_posture_pages_have_no_serious_violation(axe_page, world):
     """The technical audits: AD audits and one audit (with its trend), passwords, remote access
     against the KEV catalogue, the exposure scan, the asset inventory and the EOL dataset."""
     from pathlib import Path
-
-    from django.urls import reverse
 
     from hygie.posture import exposure, kev
     from hygie.posture.ad import audits, synthetic
@@ -359,33 +367,31 @@ def test_posture_pages_have_no_serious_violation(axe_page, world):
     log_in_with_totp(page, world.editor)
     org = world.est_a1.pk
     found = []
-    for name, args in (
-        ("posture:ad_audits", [org]),
-        ("posture:ad_audit", [audit.pk]),
-        ("posture:ad_report", [audit.pk]),
-        ("posture:passwords", [org]),
-        ("posture:remote_access", [org]),
-        ("posture:exposure", [org]),
-        ("posture:exposure_scan", [scan.pk]),
-        ("posture:assets", [org]),
-        ("posture:eol", []),
-        # the GHT's pages cover its members
-        ("posture:ad_audits", [world.ght_a.pk]),
-        ("posture:remote_access", [world.ght_a.pk]),
-        ("posture:exposure", [world.ght_a.pk]),
-        ("posture:assets", [world.ght_a.pk]),
-        # and their forms
-        ("posture:ad_connection_create", [org]),
-        ("posture:password_policy", [org]),
-        ("posture:remote_access_create", [org]),
-        ("posture:exposure_upload", [org]),
-        ("posture:assets_import", [org]),
-    ):
-        url = reverse(name, args=args)
-        response = page.goto(url)
-        confirm_identity_if_asked(page)
-        assert response.status == 200, url
-        found += violations(page)
+    found += page_violations(
+        page,
+        (
+            ("posture:ad_audits", [org]),
+            ("posture:ad_audit", [audit.pk]),
+            ("posture:ad_report", [audit.pk]),
+            ("posture:passwords", [org]),
+            ("posture:remote_access", [org]),
+            ("posture:exposure", [org]),
+            ("posture:exposure_scan", [scan.pk]),
+            ("posture:assets", [org]),
+            ("posture:eol", []),
+            # the GHT's pages cover its members
+            ("posture:ad_audits", [world.ght_a.pk]),
+            ("posture:remote_access", [world.ght_a.pk]),
+            ("posture:exposure", [world.ght_a.pk]),
+            ("posture:assets", [world.ght_a.pk]),
+            # and their forms
+            ("posture:ad_connection_create", [org]),
+            ("posture:password_policy", [org]),
+            ("posture:remote_access_create", [org]),
+            ("posture:exposure_upload", [org]),
+            ("posture:assets_import", [org]),
+        ),
+    )
     assert not found, "\n".join(found)
 
 
@@ -393,7 +399,6 @@ def test_access_pages_have_no_serious_violation(axe_page, world):
     """Zero Trust access: protected applications, one application with its policy, history,
     tests, what-if and routes, zones, the decision log, the shadow report, break-the-glass
     reviews and the access review with its queue."""
-    from django.urls import reverse
 
     from hygie.access.models import BreakGlass
     from tests.access import policy_fixtures as fx
@@ -415,26 +420,24 @@ def test_access_pages_have_no_serious_violation(axe_page, world):
     log_in_with_totp(page, world.editor)
     org = world.est_a1.pk
     found = []
-    for name, args in (
-        ("access:applications", [org]),
-        ("access:application_detail", [app.pk]),
-        ("access:policy", [app.pk]),
-        ("access:policy_history", [app.pk]),
-        ("access:policy_tests", [app.pk]),
-        ("access:what_if", [app.pk]),
-        ("access:application_routes", [app.pk]),
-        ("access:zones", [org]),
-        ("access:decisions", [org]),
-        ("access:decision", [denial.pk]),
-        ("access:shadow_report", [app.pk]),
-        ("access:break_glass_list", [org]),
-        ("access:review", [org]),
-        ("access:review_queue", [org]),
-        ("access:application_create", [org]),
-    ):
-        url = reverse(name, args=args)
-        response = page.goto(url)
-        confirm_identity_if_asked(page)
-        assert response.status == 200, url
-        found += violations(page)
+    found += page_violations(
+        page,
+        (
+            ("access:applications", [org]),
+            ("access:application_detail", [app.pk]),
+            ("access:policy", [app.pk]),
+            ("access:policy_history", [app.pk]),
+            ("access:policy_tests", [app.pk]),
+            ("access:what_if", [app.pk]),
+            ("access:application_routes", [app.pk]),
+            ("access:zones", [org]),
+            ("access:decisions", [org]),
+            ("access:decision", [denial.pk]),
+            ("access:shadow_report", [app.pk]),
+            ("access:break_glass_list", [org]),
+            ("access:review", [org]),
+            ("access:review_queue", [org]),
+            ("access:application_create", [org]),
+        ),
+    )
     assert not found, "\n".join(found)
