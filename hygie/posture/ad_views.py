@@ -55,6 +55,7 @@ def _domains(request, node) -> list[dict]:
         ADAudit.objects.visible_to(request.user, VIEW)
         .filter(organisation__path__startswith=node.path)
         .select_related("organisation")
+        .defer("stats")  # the figures of every audit (password ages…) are not shown here
         .order_by("domain", "organisation__name", "collected_at", "pk")
     )
     domains: dict[tuple[int, str], list[ADAudit]] = {}
