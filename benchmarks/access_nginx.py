@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import secrets
@@ -98,7 +99,9 @@ def setup(data_dir: Path):
         mode=Mode.SHADOW,
         proxy_secret=SECRET,
     )
-    app.active_policy = PolicyVersion.objects.create(application=app, number=1, text="// bench")
+    from hygie.access.pdp.engine import DEFAULT_POLICY
+
+    app.active_policy = PolicyVersion.objects.create(application=app, number=1, text=DEFAULT_POLICY)
     app.save()
     Route.objects.create(application=app, pattern="/dossiers/<patient>/", action="read")
     return app
@@ -114,16 +117,22 @@ async def _one(host, port, path, user, pool, latencies, errors, scheduled):
         await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
-        length = 0
+        length, keep = 0, True
         for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
+            lowered = line.lower()
+            if lowered.startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
+            elif lowered.startswith(b"connection:") and b"close" in lowered:
+                keep = False  # nginx closes a connection after keepalive_requests
         if length:
             await reader.readexactly(length)
         latencies.append(time.perf_counter() - scheduled)
         if status != 200:
             errors.append(status)
-        pool.append((reader, writer))
+        if keep:
+            pool.append((reader, writer))
+        else:
+            writer.close()
     except Exception as error:  # noqa: BLE001 - counted
         errors.append(repr(error))
 
@@ -159,83 +168,109 @@ def pct(values, p):
     return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
 
 
+def start_pdp(tmp: Path, workers: int):
+    from tests.access.nginx_service import free_port
+
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "hygie", "pdp", "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [*command, "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=open(tmp / f"pdp-{workers}.log", "w"),  # noqa: SIM115 - closed with the process
+    )
+    process.stdout.readline()
+    return process, f"http://127.0.0.1:{port}"
+
+
+def measure(app, pdp_url, static, auth, rates, seconds, label, rows):
+    from hygie.access.models import Decision
+    from tests.access.nginx_service import nginx_front
+
+    with nginx_front(
+        app, pdp_url=pdp_url, hygie_url=pdp_url, secret=SECRET, auth=auth, static_port=static
+    ) as base:
+        asyncio.run(load(base, 100, 1))  # warm-up (caches, connections)
+        time.sleep(0.6)  # the warm-up's decisions are written
+        for rate in rates:
+            before = Decision.objects.count()
+            # The generator must not pause to collect its own garbage mid-run: such a pause
+            # would be counted as the servers' latency.
+            gc.collect()
+            gc.disable()
+            try:
+                lat, errors, total = asyncio.run(load(base, rate, seconds))
+            finally:
+                gc.enable()
+            time.sleep(0.6)
+            logged = Decision.objects.count() - before
+            if errors:
+                print(f"{label} at {rate}/s, errors:", sorted(set(map(str, errors)))[:3])
+            rows.append(
+                (
+                    label,
+                    rate,
+                    total,
+                    pct(lat, 0.5),
+                    pct(lat, 0.99),
+                    max(lat) * 1000,
+                    len(errors),
+                    logged if auth else "—",
+                )
+            )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="250,500,1000")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--workers", default="1,2", help="hygie pdp --workers to compare")
+    parser.add_argument("--no-baseline", action="store_true", help="skip nginx alone")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     with tempfile.TemporaryDirectory(prefix="hygie-bench-access-") as tmp:
         started = time.perf_counter()
         app = setup(Path(tmp))
         print(f"setup: {time.perf_counter() - started:.1f} s")
-        from hygie.access.models import Decision
-        from tests.access.nginx_service import free_port, nginx_front
+        # The sample application is a static nginx server (a Python one would share the load
+        # generator's CPU and measure itself).
+        from tests.access.nginx_service import free_port
 
-        pdp_port = free_port()
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        pdp = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "hygie", "pdp", "--bind", f"127.0.0.1:{pdp_port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-        )
-        pdp.stdout.readline()
-        pdp_url = f"http://127.0.0.1:{pdp_port}"
+        static = free_port()
+        app.upstream = f"http://127.0.0.1:{static}"
         rows = []
-        try:
-            # The sample application is a static nginx server (a Python one would share the
-            # load generator's CPU and measure itself).
-            static = free_port()
-            app.upstream = f"http://127.0.0.1:{static}"
-            if True:
-                for auth in (False, True):
-                    with nginx_front(
-                        app,
-                        pdp_url=pdp_url,
-                        hygie_url=pdp_url,
-                        secret=SECRET,
-                        auth=auth,
-                        static_port=static,
-                    ) as base:
-                        asyncio.run(load(base, 100, 1))  # warm-up (caches, connections)
-                        for rate in rates:
-                            before = Decision.objects.count()
-                            lat, errors, total = asyncio.run(load(base, rate, args.seconds))
-                            time.sleep(0.6)
-                            logged = Decision.objects.count() - before
-                            rows.append(
-                                (
-                                    auth,
-                                    rate,
-                                    total,
-                                    pct(lat, 0.5),
-                                    pct(lat, 0.99),
-                                    max(lat) * 1000,
-                                    len(errors),
-                                    logged,
-                                )
-                            )
-        finally:
-            pdp.terminate()
-            pdp.wait(10)
+        if not args.no_baseline:
+            unused = "http://127.0.0.1:9"  # nginx alone never asks it
+            measure(app, unused, static, False, rates, args.seconds, "nginx alone", rows)
+        for workers in [int(w) for w in args.workers.split(",")]:
+            pdp, pdp_url = start_pdp(Path(tmp), workers)
+            label = f"nginx + auth_request → hygie pdp --workers {workers}"
+            try:
+                measure(app, pdp_url, static, True, rates, args.seconds, label, rows)
+            finally:
+                pdp.terminate()
+                pdp.wait(10)
+                problems = (Path(tmp) / f"pdp-{workers}.log").read_text()
+                if problems:
+                    print(f"decision process ({workers}) said:", problems[-3000:])
         print(
             "| path | rate (req/s) | requests | p50 (ms) | p99 (ms) | max (ms) | errors | "
             "decisions logged |"
         )
         print("|---|---|---|---|---|---|---|---|")
-        for auth, rate, total, p50, p99, worst, errors, logged in rows:
-            name = "nginx + auth_request → hygie pdp" if auth else "nginx alone"
+        for label, rate, total, p50, p99, worst, errors, logged in rows:
             print(
-                f"| {name} | {rate} | {total} | {p50:.2f} | {p99:.2f} | {worst:.1f} | "
-                f"{errors} | {logged if auth else '—'} |"
+                f"| {label} | {rate} | {total} | {p50:.2f} | {p99:.2f} | {worst:.1f} | "
+                f"{errors} | {logged} |"
             )
-        base = {r[1]: r for r in rows if not r[0]}
-        for auth, rate, _t, p50, p99, *_ in rows:
-            if auth:
+        base = {r[1]: r for r in rows if r[0] == "nginx alone"}
+        for label, rate, _t, p50, p99, *_ in rows:
+            if label != "nginx alone" and rate in base:
                 print(
-                    f"ratio at {rate}/s: p50 ×{p50 / base[rate][3]:.1f}, "
-                    f"p99 ×{p99 / base[rate][4]:.1f}"
+                    f"{label}, {rate}/s: p50 ×{p50 / base[rate][3]:.1f}, "
+                    f"p99 ×{p99 / base[rate][4]:.1f} nginx alone"
                 )
 
 

@@ -78,12 +78,7 @@ def review(files: Path, truth, data_dir: Path) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No directory at")
         call_command("migrate", verbosity=0)
-    try:
-        from hygie.access.review import engine, ingest
-    except ImportError:
-        print("import/review: not available in this tree (needs the review-ingest area)")
-        return
-    from hygie.access.review import quality
+    from hygie.access.review import engine, ingest, quality
     from hygie.orgs.models import Category, Kind, Organisation
 
     region = Organisation.objects.filter(kind=Kind.REGION).first()

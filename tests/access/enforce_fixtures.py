@@ -32,7 +32,6 @@ def fresh_pdp():
     ctx.invalidate()
     service._engines.clear()
     service._refusals.clear()
-    ctx._glass.clear()
     log.background = False
     with log._lock:
         log._buffer.clear()

@@ -48,6 +48,42 @@ def test_decisions_wait_in_the_buffer_and_are_written_in_one_batch(ehr):
 
 
 @pytest.mark.django_db
+def test_a_written_decision_reads_back_as_recorded(ehr):
+    at = timezone.now().replace(microsecond=123456) - dt.timedelta(hours=3)
+    log.record(
+        application_id=ehr.app.pk,
+        at=at,
+        request_id="req-1",
+        principal='User::"ide.martin"',
+        action="read",
+        resource='Patient::"P1"',
+        allowed=False,
+        enforced=False,
+        break_glass=True,
+        policies=["soin-unite", "bris-de-glace"],
+        inputs={"zone": "care", "mfa": True, "units": ["Cardiologie"], "note": "é « »"},
+        errors=["engine error: x"],
+        policy_version=7,
+        micros=42,
+    )
+    _record(ehr.app)  # the defaults
+    assert log.flush() == 2
+    full, plain = Decision.objects.order_by("id")
+    assert full.at == at and full.request_id == "req-1"
+    assert (full.allowed, full.enforced, full.break_glass) == (False, False, True)
+    assert full.policies == ["soin-unite", "bris-de-glace"]
+    assert full.inputs == {"zone": "care", "mfa": True, "units": ["Cardiologie"], "note": "é « »"}
+    assert full.errors == ["engine error: x"]
+    assert (full.policy_version, full.micros) == (7, 42)
+    assert (plain.policies, plain.inputs, plain.errors) == ([], {}, [])
+    assert (plain.request_id, plain.break_glass, plain.policy_version) == ("", False, None)
+    # The log's own filters still work on what the writer stored.
+    assert Decision.objects.filter(inputs__zone="care").get() == full
+    with pytest.raises(TypeError, match="unknown decision fields: colour"):
+        log.record(application_id=ehr.app.pk, colour="red")
+
+
+@pytest.mark.django_db
 def test_the_log_refuses_updates_and_deletes_and_purge_keeps_the_retention(ehr):
     now = timezone.now()
     ehr.app.log_retention_days = 30

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import re
 import threading
 import time
@@ -30,6 +31,8 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from hygie.access.pdp.engine import Entity, Request
+
+logger = logging.getLogger("hygie.access")
 
 CACHE_SECONDS = getattr(settings, "HYGIE_PDP_CACHE_SECONDS", 30.0)
 TRUE_VALUES = {"1", "true", "yes", "oui", "on", "mfa"}
@@ -85,26 +88,87 @@ class Identity:
 GENERATION = [0]
 _lock = threading.Lock()
 _cache: dict = {}
+_flights: dict = {}  # key -> Event set when the thread computing it is done
+FLIGHT_WAIT_SECONDS = 10.0
 
 
 def invalidate(*_args, **_kwargs) -> None:
     with _lock:
         GENERATION[0] += 1
         _cache.clear()
-        _glass.clear()
 
 
-def cached(key, compute):
+def cached(key, compute, ttl: float | None = None):
+    """The value of `compute()` for `key`, kept `ttl` seconds (CACHE_SECONDS by default).
+
+    Under load many request threads find the same entry missing or expired at once; computing
+    it in every one of them (loading a day's care relations thousands of times at once) stalls
+    the process for seconds. So one thread computes while the others wait for its result, and
+    an entry that expired less than `ttl` ago is still answered while one background
+    thread refreshes it. An invalidation (a policy or entity saved in this process) empties
+    the cache: nothing from before it is served afterwards.
+    """
+    ttl = CACHE_SECONDS if ttl is None else ttl
     now = time.monotonic()
     entry = _cache.get(key)
     if entry is not None and entry[0] > now:
         return entry[1]
+    with _lock:
+        entry = _cache.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        stale = entry is not None and entry[0] + ttl > now
+        flight = _flights.get(key)
+        owner = flight is None
+        if owner:
+            flight = _flights[key] = threading.Event()
+    if stale:
+        if owner:
+            threading.Thread(
+                target=_refresh,
+                args=(key, compute, ttl, flight),
+                name="hygie-pdp-refresh",
+                daemon=True,
+            ).start()
+        return entry[1]
+    if not owner:
+        flight.wait(FLIGHT_WAIT_SECONDS)
+        entry = _cache.get(key)
+        if entry is not None:
+            return entry[1]
+        return compute()  # the other thread failed, or its value was invalidated meanwhile
+    try:
+        return _compute_and_store(key, compute, ttl)
+    finally:
+        _land(key, flight)
+
+
+def _compute_and_store(key, compute, ttl):
     generation = GENERATION[0]
     value = compute()
     with _lock:
         if GENERATION[0] == generation:
-            _cache[key] = (now + CACHE_SECONDS, value)
+            _cache[key] = (time.monotonic() + ttl, value)
     return value
+
+
+def _land(key, flight) -> None:
+    with _lock:
+        if _flights.get(key) is flight:
+            del _flights[key]
+    flight.set()
+
+
+def _refresh(key, compute, ttl, flight) -> None:
+    from django.db import connection
+
+    try:
+        _compute_and_store(key, compute, ttl)
+    except Exception:  # noqa: BLE001 - the next request after expiry computes it itself
+        logger.exception("decision cache: refreshing %s failed", key[0])
+    finally:
+        _land(key, flight)
+        connection.close()  # this thread's own database connection
 
 
 def connect_signals() -> None:
@@ -444,29 +508,24 @@ def match_route(application, method: str, path: str):
 
 # The request -------------------------------------------------------------------------------------
 BREAK_GLASS_SECONDS = 1.0
-_glass: dict = {}
 
 
 def active_break_glass(application, principal: str, patient_id: str, now) -> bool:
     """Whether `principal` has an open glass on the patient. The application's open glasses are
-    re-read at most once a second (and at once after a grant in this process): a grant made by
-    another process takes effect within a second."""
-    entry = _glass.get(application.pk)
-    clock = time.monotonic()
-    if entry is None or entry[0] < clock or entry[1] != GENERATION[0]:
+    re-read about once a second (and at once after a grant in this process): a grant made by
+    another process takes effect within a second or two. A window is always checked against
+    the request's time, so an expired glass never opens anything."""
+
+    def compute():
         from hygie.access.models import BreakGlass
 
-        generation = GENERATION[0]
         rows = BreakGlass.objects.filter(
             application_id=application.pk, expires_at__gt=now
         ).values_list("principal", "resource", "started_at", "expires_at")
-        entry = (
-            clock + BREAK_GLASS_SECONDS,
-            generation,
-            {(r[0], r[1]): (r[2], r[3]) for r in rows},
-        )
-        _glass[application.pk] = entry
-    window = entry[2].get((principal, patient_resource(patient_id)))
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+    windows = cached(("glass", application.pk), compute, ttl=BREAK_GLASS_SECONDS)
+    window = windows.get((principal, patient_resource(patient_id)))
     return window is not None and window[0] <= now < window[1]
 
 
