@@ -8,7 +8,9 @@ class AccessConfig(AppConfig):
 
     def ready(self):
         from hygie.access.pdp import context, log
+        from hygie.access.review import store
         from hygie.core.tasks import register_housekeeping
 
         context.connect_signals()
         register_housekeeping("access_decision_log_purge", log.purge)
+        register_housekeeping("access_review_orphan_files", store.sweep_orphans)

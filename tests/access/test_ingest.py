@@ -149,6 +149,37 @@ def test_deleting_an_access_import_removes_its_parquet_file(world):
     assert not path.exists()
 
 
+def test_housekeeping_sweeps_event_files_no_import_owns(world, settings):
+    """Files left by a deleted organisation or a killed import go; imports' files stay, and so
+    does anything younger than an hour (an import may be writing it)."""
+    import os
+    import time
+
+    from hygie.core.tasks import EXTRA_HOUSEKEEPING
+
+    kept = import_file(world.est_a1, LogKind.ACCESS, "dpi.csv", ACCESS.encode())
+    owned = store.access_path(kept)
+    folder = owned.parent
+    killed = folder / "9999-20240304T100000000000.parquet"  # its import was rolled back
+    partial = folder / "9998-20240304T100000000000.parquet.partial"
+    recent = folder / "9997-20240304T100000000000.parquet"  # still being written
+    gone_org = folder.parent / "424242" / "77-20240304T100000000000.parquet"
+    gone_org.parent.mkdir()
+    foreign = folder / "notes.txt"  # not an event file: never touched
+    for path in (killed, partial, recent, gone_org, foreign):
+        path.write_bytes(b"PAR1")
+    old = time.time() - 2 * store.ORPHAN_GRACE_SECONDS
+    for path in (owned, killed, partial, gone_org, foreign):
+        os.utime(path, (old, old))
+
+    assert EXTRA_HOUSEKEEPING["access_review_orphan_files"] is store.sweep_orphans
+    assert store.sweep_orphans() == 3
+    assert owned.exists() and recent.exists() and foreign.exists()
+    assert not killed.exists() and not partial.exists() and not gone_org.exists()
+    assert len(_rows(kept)) == 3  # the import still reads (its three good lines)
+    assert store.sweep_orphans() == 0
+
+
 def test_people_keep_the_address_only_as_a_keyed_digest(world):
     patients = (
         "patient_id,last_name,birth_name,first_name,address,vip,staff_id\n"

@@ -10,6 +10,8 @@ events). The same files can be read unchanged by Spark SQL or Trino (docs/access
 from __future__ import annotations
 
 import os
+import re
+import time
 from datetime import UTC
 from pathlib import Path
 
@@ -100,6 +102,48 @@ def remove_access(review_import) -> None:
     path = access_path(review_import)
     path.unlink(missing_ok=True)
     path.with_suffix(".parquet.partial").unlink(missing_ok=True)
+
+
+ORPHAN_GRACE_SECONDS = 3600  # an import still being written is never swept
+_FILE_NAME = re.compile(r"^(?P<pk>[0-9]+)-(?P<stamp>[0-9]{8}T[0-9]{12})\.parquet(?:\.partial)?$")
+
+
+def sweep_orphans(now: float | None = None) -> int:
+    """Delete the event files no import owns any more; returns how many.
+
+    An organisation deleted with its imports, a process killed between writing a file and
+    committing its import, a `.partial` file left by a crash: access logs of patients must not
+    outlive the import that the retention and the interface know about. Files younger than
+    ORPHAN_GRACE_SECONDS are left alone (an import may still be running). Registered as
+    housekeeping (`access_review_orphan_files`).
+    """
+    from hygie.access.models import LogKind, ReviewImport
+
+    root = Path(settings.DATA_DIR) / "access"
+    if not root.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    owned = {
+        access_path(i)
+        for i in ReviewImport.objects.filter(kind=LogKind.ACCESS).select_related("organisation")
+    }
+    removed = 0
+    for folder in root.iterdir():
+        if not folder.is_dir() or not folder.name.isdigit():
+            continue  # the spill directory and anything not ours
+        for path in folder.iterdir():
+            if not _FILE_NAME.match(path.name):
+                continue
+            if path.suffix == ".parquet" and path in owned:
+                continue
+            try:
+                if now - path.stat().st_mtime < ORPHAN_GRACE_SECONDS:
+                    continue
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed += 1
+    return removed
 
 
 def access_files(organisation) -> list[Path]:
