@@ -267,3 +267,29 @@ def test_policy_cache_follows_a_new_active_version(ehr, monkeypatch):
     ehr.app.save()
     nginx(client)
     assert seen[-1] == "// v2" and len(seen) == 2
+
+
+def test_a_vip_record_needs_mfa_with_the_starter_policy_and_no_policy_fails(ehr):
+    """The patient reaches the policies as an entity: `resource.patient.vip` is read, not an
+    error that would silently skip the VIP rule."""
+    from hygie.access.models import PersonRecord
+
+    PersonRecord.objects.create(
+        organisation=ehr.est_a1, kind=PersonRecord.Kind.PATIENT, person_id="P100", vip=True
+    )
+    client = Client()
+    refused = nginx(client, mfa="0")
+    assert refused.status_code == 403
+    log.flush()
+    decision = Decision.objects.get()
+    assert decision.policies == ["vip-sans-mfa"] and decision.errors == []
+    assert decision.inputs["resource"]["patient"] == 'Patient::"P100"'
+    assert nginx(client, mfa="1").status_code == 200
+    log.flush()
+    allowed = Decision.objects.filter(allowed=True).get()
+    assert allowed.errors == [] and "vip-sans-mfa" not in allowed.policies
+    # A patient who is not a VIP: no error either, on any policy.
+    ctx.invalidate()
+    assert nginx(client, uri="/dossiers/P200/").status_code == 403
+    log.flush()
+    assert not Decision.objects.exclude(errors=[]).exists()

@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from hygie.access.pdp.engine import Entity, Request
+from hygie.access.pdp.engine import Entity, EntityRef, Request
 
 logger = logging.getLogger("hygie.access")
 
@@ -582,7 +582,9 @@ def build_request(application, http_inputs: HttpInputs, *, identity: Identity | 
         resource = Entity(
             resource_type,
             f"{patient_id}:{bare}" if resource_type != "Patient" else patient_id,
-            {"patient": ("Patient", patient_id), "sensitivity": sensitivity}
+            # A reference to the patient entity (a bare tuple would be a Cedar set, and every
+            # policy reading `resource.patient.…` would fail on it and be skipped).
+            {"patient": EntityRef("Patient", patient_id), "sensitivity": sensitivity}
             if resource_type == "Record"
             else {"sensitivity": sensitivity},
         )

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from hygie.access.pdp import context as ctx
 from hygie.access.pdp import log
-from hygie.access.pdp.engine import Engine, PolicyError, Result
+from hygie.access.pdp.engine import Engine, Entity, EntityRef, PolicyError, Result
 
 logger = logging.getLogger("hygie.access")
 
@@ -163,6 +163,8 @@ def decide_http(application, http_inputs) -> tuple[int, dict, Result | None]:
 
 
 def _plain(value):
+    if isinstance(value, EntityRef | Entity):
+        return f'{value.type}::"{value.id}"'
     return list(value) if isinstance(value, tuple) else value
 
 
