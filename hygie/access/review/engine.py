@@ -8,10 +8,11 @@ run. Explanation first, then flags (decision 0832):
   (the unit of the user's service in the staff file, or a unit whose care team the user is in
   then) — the stay counting from STAY_BEFORE before its start to STAY_AFTER after its end — or
   when an appointment or order links the user and the patient within ±1 day;
-- **identity** patterns fire on every access: self-access, same address digest;
-  break-the-glass with an implausible reason too;
-- **context** patterns fire only on unexplained accesses: same surname or birth name, a
-  colleague's record, a VIP record, off hours for a day-schedule person, bulk browsing.
+- patterns that fire on every access: self-access, and break-the-glass with an implausible
+  reason;
+- **context** patterns fire only on unexplained accesses: same surname or birth name, same
+  address digest, a colleague's record, a VIP record, off hours for a day-schedule person,
+  bulk browsing.
 
 Accesses with a pattern are grouped per (user, patient) into `ReviewCase` rows scored by
 WEIGHTS. The SQL is plain enough to run unchanged on Spark SQL or Trino (docs/access-review.md).
@@ -264,8 +265,8 @@ SELECT x.*, st.service,
     coalesce(x.unexplained AND p.staff_id <> x.user_id AND (
         (st.last_n <> '' AND st.last_n IN (p.last_n, p.birth_n))
         OR (st.birth_n <> '' AND st.birth_n IN (p.last_n, p.birth_n))), false) AS f_same_name,
-    coalesce(p.staff_id <> x.user_id AND st.addr <> '' AND st.addr = p.addr, false)
-        AS f_same_address,
+    coalesce(x.unexplained AND p.staff_id <> x.user_id AND st.addr <> ''
+        AND st.addr = p.addr, false) AS f_same_address,
     coalesce(x.unexplained AND p.staff_id <> '' AND p.staff_id <> x.user_id, false)
         AS f_colleague,
     coalesce(x.unexplained AND p.vip, false) AS f_vip,
@@ -284,7 +285,6 @@ LEFT JOIN reasons r ON x.break_glass AND r.user_id = x.user_id
 LEFT JOIN bulk_hours bh ON bh.user_id = x.user_id AND bh.day = x.day AND bh.hour = x.hour
 LEFT JOIN bulk_days bd ON bd.user_id = x.user_id AND bd.day = x.day
 WHERE x.unexplained OR p.staff_id = x.user_id
-    OR (st.addr <> '' AND st.addr = p.addr)
     OR (x.break_glass AND r.implausible IS NOT NULL);
 """
 
