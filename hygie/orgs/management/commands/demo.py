@@ -48,11 +48,14 @@ class Command(BaseCommand):
             from hygie.posture.demo import load_posture_demo
 
             ad_audits = load_posture_demo(ght)
+            from hygie.access.demo import load_access_demo
+
+            decisions = load_access_demo(ght)
             self.stdout.write(
                 f"{campaigns} campagnes d'auto-évaluation, {actions} actions, "
                 f"{simulations} simulations d'hameçonnage, {trainings} campagnes de "
-                f"sensibilisation, {exercises} exercices de crise et {ad_audits} audits "
-                "Active Directory de démonstration."
+                f"sensibilisation, {exercises} exercices de crise, {ad_audits} audits "
+                f"Active Directory et {decisions} décisions Zero Trust de démonstration."
             )
         host = bind if bind.startswith("http") else f"http://{bind}"
         self.stdout.write("")
