@@ -66,6 +66,12 @@ BASE_URL = env_str("HYGIE_BASE_URL", "http://127.0.0.1:8000")
 # so staff learn not to trust Hygie's own address), and how automated clicks are recognised.
 SIMULATION_BASE_URL = env_str("HYGIE_SIMULATION_BASE_URL", BASE_URL)
 SIMULATION_SCANNER_NETWORKS = env_list("HYGIE_SIMULATION_SCANNER_NETWORKS", [])
+# Zero Trust: where proxies reach the decision process (`hygie pdp`) and Hygie's
+# break-the-glass page (written into the generated configurations), and how long the decision
+# process keeps what it read from the database before reading it again.
+PDP_URL = env_str("HYGIE_PDP_URL", "http://127.0.0.1:8300")
+PDP_PAGES_URL = env_str("HYGIE_PDP_PAGES_URL", BASE_URL)
+PDP_CACHE_SECONDS = env_int("HYGIE_PDP_CACHE_SECONDS", 30, minimum=1)
 SIMULATION_SCANNER_AGENTS = env_list(
     "HYGIE_SIMULATION_SCANNER_AGENTS",
     [

@@ -293,3 +293,14 @@ def test_a_vip_record_needs_mfa_with_the_starter_policy_and_no_policy_fails(ehr)
     assert nginx(client, uri="/dossiers/P200/").status_code == 403
     log.flush()
     assert not Decision.objects.exclude(errors=[]).exists()
+
+
+def test_generated_proxy_configurations_follow_the_deployment_settings(ehr, settings):
+    from hygie.access.pdp.proxy_config import envoy_config, nginx_config
+
+    settings.PDP_URL = "http://10.0.0.5:8300/"
+    settings.PDP_PAGES_URL = "https://hygie.chu-exemple.fr"
+    text = nginx_config(ehr.app)
+    assert "upstream hygie_pdp { server 10.0.0.5:8300; keepalive 32; }" in text
+    assert "proxy_pass https://hygie.chu-exemple.fr/acces/bris-de-glace/dpi/;" in text
+    assert "http://10.0.0.5:8300" in envoy_config(ehr.app)

@@ -34,7 +34,7 @@ from hygie.access.pdp.engine import Entity, EntityRef, Request
 
 logger = logging.getLogger("hygie.access")
 
-CACHE_SECONDS = getattr(settings, "HYGIE_PDP_CACHE_SECONDS", 30.0)
+CACHE_SECONDS = float(settings.PDP_CACHE_SECONDS)
 TRUE_VALUES = {"1", "true", "yes", "oui", "on", "mfa"}
 # RFC 8176 authentication method references that are a factor beyond the password.
 STRONG_AMR = {"mfa", "otp", "hwk", "swk", "fpt", "face", "iris", "sms", "tel", "sc"}

@@ -12,7 +12,7 @@ SECRET_PLACEHOLDER = "<secret du mandataire>"  # noqa: S105 - a placeholder
 
 
 def decision_base() -> str:
-    return getattr(settings, "HYGIE_PDP_URL", "http://127.0.0.1:8300").rstrip("/")
+    return settings.PDP_URL.rstrip("/")
 
 
 def nginx_config(application, *, pdp=None, secret=None, hygie=None) -> str:
@@ -71,7 +71,7 @@ location /_hygie/bris-de-glace/ {{
 
 
 def pdp_django() -> str:
-    return getattr(settings, "HYGIE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return settings.PDP_PAGES_URL.rstrip("/")
 
 
 def envoy_config(application, *, pdp=None, secret=None) -> str:
