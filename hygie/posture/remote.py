@@ -181,9 +181,10 @@ def assess(point: RemoteAccessPoint, index: dict, *, today: dt.date | None = Non
     return status
 
 
-def assess_all(points, *, today=None) -> list[PointStatus]:
-    """Statuses of these points, the most worrying first (ransomware, KEV, flags, name)."""
-    index = kev_index()
+def assess_all(points, *, today=None, index=None) -> list[PointStatus]:
+    """Statuses of these points, the most worrying first (ransomware, KEV, flags, name).
+    `index`: the catalogue's index when the caller assesses several inventories."""
+    index = kev_index() if index is None else index
     statuses = [assess(point, index, today=today) for point in points]
     statuses.sort(
         key=lambda s: (not s.ransomware, not s.to_check, -len(s.flags), s.point.name.lower())
@@ -192,11 +193,11 @@ def assess_all(points, *, today=None) -> list[PointStatus]:
 
 
 # Evidence ----------------------------------------------------------------------------------------
-def refresh_fact(organisation):
+def refresh_fact(organisation, *, index=None):
     """Record (or update) the evidence fact of this establishment's remote-access inventory."""
     from hygie.assessments.services import record_fact
 
-    statuses = assess_all(RemoteAccessPoint.objects.filter(organisation=organisation))
+    statuses = assess_all(RemoteAccessPoint.objects.filter(organisation=organisation), index=index)
     total = len(statuses)
     secure = sum(s.secure for s in statuses)
     with_mfa = sum(s.point.mfa for s in statuses)
@@ -241,8 +242,9 @@ def refresh_all_facts() -> None:
     from hygie.orgs.models import Organisation
 
     ids = RemoteAccessPoint.objects.values_list("organisation_id", flat=True).distinct()
+    index = kev_index()  # read the catalogue once for every establishment
     for organisation in Organisation.objects.filter(pk__in=ids):
-        refresh_fact(organisation)
+        refresh_fact(organisation, index=index)
 
 
 # Action plan -------------------------------------------------------------------------------------

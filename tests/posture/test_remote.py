@@ -172,6 +172,25 @@ def test_fact_follows_inventory_and_catalogue(world):
 
 
 @pytest.mark.django_db
+def test_a_catalogue_import_reads_the_catalogue_once_for_every_establishment(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from hygie.posture.models import KevEntry
+
+    kev.import_catalogue((FIXTURES / "kev_2024-09-09.json").read_bytes())
+    for org in (world.est_a1, world.est_a2, world.est_b1):
+        _point(org, last_patched_on=dt.date(2024, 1, 5))
+    table = KevEntry._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        remote.refresh_all_facts()
+    reads = [q for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
+    assert len(reads) == 1
+    facts = Fact.objects.filter(source="posture.remote_access")
+    assert facts.count() == 3 and all(f.details["kev_to_check"] >= 1 for f in facts)
+
+
+@pytest.mark.django_db
 def test_action_button_on_the_page(world):
     point = _point(world.est_a1, mfa=False)
     client = browser(world.editor)
