@@ -87,6 +87,15 @@ http_filters:
     "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
     transport_api_version: V3
     failure_mode_allow: {failure_mode_allow}
+    allowed_headers:
+      patterns:
+      - exact: x-remote-user
+      - exact: x-auth-mfa
+      - exact: x-remote-role
+      - exact: authorization
+      - exact: x-device-id
+      - exact: x-forwarded-for
+      - exact: x-request-id
     http_service:
       server_uri:
         uri: {pdp}
@@ -94,15 +103,6 @@ http_filters:
         timeout: 2s
       path_prefix: /acces/authz/envoy/{application.slug}
       authorization_request:
-        allowed_headers:
-          patterns:
-          - exact: x-remote-user
-          - exact: x-auth-mfa
-          - exact: x-remote-role
-          - exact: authorization
-          - exact: x-device-id
-          - exact: x-forwarded-for
-          - exact: x-request-id
         headers_to_add:
         - key: {PROXY_SECRET_HEADER.lower()}
           value: "{secret}"
@@ -113,6 +113,7 @@ http_filters:
 clusters:
 - name: hygie_pdp
   type: STRICT_DNS
+  dns_lookup_family: V4_PREFERRED
   connect_timeout: 1s
   load_assignment:
     cluster_name: hygie_pdp
