@@ -206,9 +206,9 @@ def asset_overview(request, org_id):
             "state": state,
             "show_organisation": node.kind == Kind.GHT,
             "can_import": node.kind == Kind.ESTABLISHMENT and can(request.user, MANAGE, node),
-            "imports": AssetImport.objects.visible_to(request.user, VIEW).filter(
-                organisation__path__startswith=node.path
-            )[:5],
+            "imports": AssetImport.objects.visible_to(request.user, VIEW)
+            .filter(organisation__path__startswith=node.path)
+            .select_related("organisation")[:5],
             "query": request.GET.urlencode(),
         },
     )
