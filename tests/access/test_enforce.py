@@ -16,7 +16,7 @@ from django.utils import timezone
 from hygie.access.models import BreakGlass, Decision, IdentitySource, Mode
 from hygie.access.pdp import context as ctx
 from hygie.access.pdp import log, service
-from hygie.access.pdp.engine import Result
+from hygie.access.pdp.engine import EntityRef, Result
 from hygie.core.models import AuditEvent
 from tests.access.enforce_fixtures import nginx_headers
 
@@ -139,7 +139,7 @@ def test_the_request_carries_what_the_policy_needs(ehr):
     }
     assert request.principal.parents == (("Unit", "Cardiologie"),)
     assert request.resource.type == "Record"
-    assert request.resource.attrs == {"patient": ("Patient", "P100"), "sensitivity": 3}
+    assert request.resource.attrs == {"patient": EntityRef("Patient", "P100"), "sensitivity": 3}
     patient = next(e for e in request.entities if e.type == "Patient")
     assert patient.parents == (("Unit", "Cardiologie"),)
     c = request.context
