@@ -54,6 +54,8 @@ permit (principal, action == Action::"read", resource is Record)
 when { context.care_relationship };
 """
 REVIEW_EVENTS = 30_000
+# (position, path, Cedar action, resource type, sensitivity)
+ROUTES = [(1, "/dossiers/<patient>/", "read", "Record", 3), (2, "/admin/", "admin", "Page", 4)]
 
 
 def _request_document(service_name: str, *, unit: str, zone: str, mfa: bool, admin=False):
@@ -98,22 +100,15 @@ def _application(chu: Organisation, rssi) -> ProtectedApplication:
         user=rssi,
         comment="Politique de départ : MFA hors réseau de soins, postes gérés, bris de glace",
     )
-    Route.objects.create(
-        application=app,
-        position=1,
-        pattern="/dossiers/<patient>/",
-        action="read",
-        resource_type="Record",
-        sensitivity=3,
-    )
-    Route.objects.create(
-        application=app,
-        position=2,
-        pattern="/admin/",
-        action="admin",
-        resource_type="Page",
-        sensitivity=4,
-    )
+    for position, pattern, action, resource_type, sensitivity in ROUTES:
+        Route.objects.create(
+            application=app,
+            position=position,
+            pattern=pattern,
+            action=action,
+            resource_type=resource_type,
+            sensitivity=sensitivity,
+        )
     cardio = "Cardiologie"
     PolicyTest.objects.create(
         application=app,
