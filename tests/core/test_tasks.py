@@ -104,6 +104,7 @@ def test_housekeeping_prunes_idle_buckets_and_old_results_then_reschedules_itsel
         "crisis_release": 0,
         "crisis_notification_reminders": 0,
         "access_decision_log_purge": 0,  # contributed by the access app (decision log retention)
+        "access_review_orphan_files": 0,  # the access app (review files no import owns)
     }
     assert DBTaskResult.objects.filter(
         task_path=tasks.housekeeping.module_path,
