@@ -55,9 +55,6 @@ class Command(BaseCommand):
         httpd.server_close()
         connections.close_all()  # no database connection may cross a fork
         children: dict[int, int] = {}
-        for slot in range(workers):
-            children[_spawn(host, int(port))] = slot
-        self._announce(host, port, workers)
         stopping = threading.Event()
 
         def stop(signum, _frame):
@@ -67,13 +64,14 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        for slot in range(workers):
+            _spawn(host, int(port), children, slot)
+        self._announce(host, port, workers)
         while children:
             try:
                 pid, status = os.wait()
             except ChildProcessError:
                 break
-            except InterruptedError:  # pragma: no cover - PEP 475 retries os.wait
-                continue
             slot = children.pop(pid, None)
             if slot is None or stopping.is_set():
                 continue
@@ -81,7 +79,8 @@ class Command(BaseCommand):
                 f"hygie pdp: worker {slot} (pid {pid}) ended ({_describe(status)}); restarting"
             )
             time.sleep(RESTART_PAUSE)
-            children[_spawn(host, int(port))] = slot
+            if not stopping.is_set():
+                _spawn(host, int(port), children, slot)
 
     def _announce(self, host, port, workers):
         suffix = f" ({workers} workers)" if workers > 1 else ""
@@ -106,19 +105,42 @@ def _serve(httpd) -> None:
         log.flush()
 
 
-def _spawn(host: str, port: int) -> int:
-    pid = os.fork()
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _spawn(host: str, port: int, children: dict, slot: int) -> None:
+    """Fork one worker and record it in `children`. The stop signals are held back across the
+    fork: the parent only sees them once the new worker is on its list (so it is told to stop
+    too), and the worker once its own handler is in place (before that it would run the
+    parent's handler and never stop)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        pid = os.fork()
+    except OSError:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        raise
     if pid:
-        return pid
-    # The worker: its own listening socket on the shared port.
+        children[pid] = slot
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        return
+    _worker(host, port)
+
+
+def _worker(host: str, port: int) -> None:
+    """A worker process: its own listening socket on the shared port; never returns."""
     code = 0
     try:
+        stop_requested = threading.Event()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+        signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         httpd = server.make_server(host, port, reuse_port=True)
-        signal.signal(
-            signal.SIGTERM,
-            lambda *_: threading.Thread(target=httpd.shutdown, daemon=True).start(),
-        )
+
+        def stop_when_asked():
+            stop_requested.wait()
+            httpd.shutdown()
+
+        threading.Thread(target=stop_when_asked, daemon=True).start()
         _serve(httpd)
     except BaseException:  # noqa: BLE001 - reported, and the parent restarts the worker
         import traceback
