@@ -149,13 +149,15 @@ def test_deleting_an_access_import_removes_its_parquet_file(world):
     assert not path.exists()
 
 
-def test_housekeeping_sweeps_event_files_no_import_owns(world, settings):
+def test_housekeeping_sweeps_event_files_no_import_owns(world, settings, tmp_path):
     """Files left by a deleted organisation or a killed import go; imports' files stay, and so
     does anything younger than an hour (an import may be writing it)."""
     import os
     import time
 
     from hygie.core.tasks import EXTRA_HOUSEKEEPING
+
+    settings.DATA_DIR = tmp_path  # this test's own files only
 
     kept = import_file(world.est_a1, LogKind.ACCESS, "dpi.csv", ACCESS.encode())
     owned = store.access_path(kept)
