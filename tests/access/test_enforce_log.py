@@ -81,6 +81,10 @@ def test_a_written_decision_reads_back_as_recorded(ehr):
     assert Decision.objects.filter(inputs__zone="care").get() == full
     with pytest.raises(TypeError, match="unknown decision fields: colour"):
         log.record(application_id=ehr.app.pk, colour="red")
+    # A row the database would refuse never enters the buffer (it would block every batch).
+    with pytest.raises(TypeError, match="missing: allowed, enforced"):
+        log.record(application_id=ehr.app.pk, principal="u", action="read", resource="r")
+    assert log.waiting() == 0
 
 
 @pytest.mark.django_db

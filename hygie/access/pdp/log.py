@@ -52,13 +52,19 @@ COLUMNS = (
 )
 DEFAULTS = {"request_id": "", "break_glass": False, "policy_version": None, "micros": 0}
 JSON_COLUMNS = {"policies": list, "inputs": dict, "errors": list}
+_KNOWN = frozenset(COLUMNS)
+# Without these a row could never be written, and every batch it joined would be refused.
+_REQUIRED = _KNOWN - set(DEFAULTS) - set(JSON_COLUMNS) - {"at"}
 
 
 def record(**fields) -> None:
     """Queue one decision (the `Decision` fields; `at` defaults to now)."""
-    unknown = set(fields) - set(COLUMNS)
-    if unknown:
-        raise TypeError(f"unknown decision fields: {', '.join(sorted(unknown))}")
+    if not _KNOWN.issuperset(fields) or not _REQUIRED.issubset(fields):
+        unknown, missing = set(fields) - _KNOWN, _REQUIRED - set(fields)
+        raise TypeError(
+            f"unknown decision fields: {', '.join(sorted(unknown)) or '—'}; "
+            f"missing: {', '.join(sorted(missing)) or '—'}"
+        )
     fields.setdefault("at", timezone.now())
     # JSON is written here, on the request's thread, in small pieces: the writer thread then
     # holds the interpreter only briefly, and the requests waiting for it do not stall.
