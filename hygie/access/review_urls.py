@@ -7,7 +7,7 @@ from hygie.access import review_views
 urlpatterns = [
     path("acces/organisations/<int:org_id>/revue/", review_views.review, name="review"),
     path(
-        "organisations/<int:org_id>/revue/import/",
+        "acces/organisations/<int:org_id>/revue/import/",
         review_views.review_import,
         name="review_import",
     ),

@@ -96,8 +96,10 @@ def review(request, org_id):
     runs = list(ReviewRun.objects.visible_to(request.user, VIEW).filter(organisation=node)[:10])
     last_run = runs[0] if runs else None
     services = review_cases.figures_by_service(last_run)
+    # Same scope as the queue the totals link to: the node and what is below it.
     status_totals = dict(
-        ReviewCase.objects.filter(organisation=node)
+        ReviewCase.objects.visible_to(request.user, VIEW)
+        .filter(organisation__path__startswith=node.path)
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")

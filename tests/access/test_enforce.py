@@ -304,3 +304,27 @@ def test_generated_proxy_configurations_follow_the_deployment_settings(ehr, sett
     assert "upstream hygie_pdp { server 10.0.0.5:8300; keepalive 32; }" in text
     assert "proxy_pass https://hygie.chu-exemple.fr/acces/bris-de-glace/dpi/;" in text
     assert "http://10.0.0.5:8300" in envoy_config(ehr.app)
+
+
+def test_another_applications_valid_secret_opens_nothing(ehr, world):
+    """The secret of another tenant's application, valid there, is refused on this one's
+    decision endpoint and break-the-glass page."""
+    from hygie.access.models import ProtectedApplication
+
+    ProtectedApplication.objects.create(
+        organisation=world.est_b1,
+        name="DPI B1",
+        slug="dpi-b1",
+        upstream="http://127.0.0.1:9",
+        proxy_secret="secret-de-B1-0123456789",
+    )
+    client = Client()
+    assert nginx(client, slug="dpi-b1", secret="secret-de-B1-0123456789").status_code != 403
+    assert nginx(client, secret="secret-de-B1-0123456789").status_code == 403
+    page = client.get(
+        reverse("access:break_glass", args=["dpi"]),
+        **nginx_headers(secret="secret-de-B1-0123456789"),
+    )
+    assert page.status_code == 403
+    log.flush()
+    assert not Decision.objects.filter(application=ehr.app).exists()

@@ -355,3 +355,23 @@ def test_deleting_an_application_takes_its_log_and_updates_the_evidence(world):
     assert rssi.post(url, {"confirm": app.slug}).status_code == 302
     assert not ProtectedApplication.objects.filter(pk=app.pk).exists()
     assert Fact.objects.get(organisation=world.est_a1, source="access.zero_trust").value == 0.0
+
+
+def test_another_tenants_test_case_is_not_reached_through_ones_own_application(world):
+    """An RSSI of A1 names her own application with a test case of another GHT's application:
+    404, and the case is neither shown nor changed nor deleted."""
+    from hygie.access.models import PolicyTest
+
+    own = fx.application(world)
+    other = fx.application(world, slug="dpi-b1", org=world.est_b1)
+    foreign = PolicyTest.objects.create(
+        application=other, name="Cas de B1", request=fx.NURSE_REQUEST, expected="allow"
+    )
+    rssi = browser(world.editor)
+    edit = reverse("access:policy_test_edit", args=[own.pk, foreign.pk])
+    assert rssi.get(edit).status_code == 404
+    assert rssi.post(edit, {"name": "Volé"}).status_code == 404
+    delete = reverse("access:policy_test_delete", args=[own.pk, foreign.pk])
+    assert rssi.post(delete).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.name == "Cas de B1"

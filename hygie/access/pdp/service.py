@@ -164,7 +164,7 @@ def decide_http(application, http_inputs) -> tuple[int, dict, Result | None]:
 
 def _plain(value):
     if isinstance(value, EntityRef | Entity):
-        return f'{value.type}::"{value.id}"'
+        return _entity_ref(value)
     return list(value) if isinstance(value, tuple) else value
 
 
