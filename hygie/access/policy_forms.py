@@ -63,6 +63,20 @@ class ApplicationForm(forms.ModelForm):
             raise forms.ValidationError(_("Une adresse http:// ou https://, ex. http://10.1.2.3."))
         return value
 
+    def clean_token_key(self):
+        """A PEM public key must be readable now, not fail every request later."""
+        value = (self.cleaned_data.get("token_key") or "").strip()
+        if "BEGIN" in value:
+            from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+            try:
+                load_pem_public_key(value.encode())
+            except (ValueError, TypeError):
+                raise forms.ValidationError(
+                    _("Clé publique PEM illisible (RSA ou EC attendue).")
+                ) from None
+        return value
+
     def clean(self):
         data = super().clean()
         has_key = bool(data.get("token_key")) or (
@@ -434,6 +448,12 @@ class DecisionFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            moment = data.get(name)
+            if moment and not 1900 <= moment.year <= 2199:
+                # Year 1 cannot even be converted to UTC for the query.
+                self.add_error(name, _("Date attendue entre 1900 et 2199."))
+                data.pop(name, None)
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", _("La fin de la période est après son début."))
         return data

@@ -379,7 +379,7 @@ def policy_version(request, pk, number):
     application = _application(request, pk)
     version = _version(application, number)
     against = request.GET.get("against")
-    if against and against.isdigit():
+    if against and against.isdecimal():
         older = application.policy_versions.filter(number=int(against)).first()
     else:
         older = application.policy_versions.filter(number__lt=version.number).first()
@@ -646,7 +646,7 @@ def decision_detail(request, decision_id):
 def shadow_report(request, pk):
     application = _application(request, pk)
     days = request.GET.get("days", "30")
-    days = int(days) if days.isdigit() and 0 < int(days) <= 3650 else 30
+    days = int(days) if days.isdecimal() and 0 < int(days) <= 3650 else 30
     since = timezone.now() - dt.timedelta(days=days)
     queryset = Decision.objects.filter(application=application, at__gte=since)
     report = decision_log.shadow_report(queryset, application.routes.all())

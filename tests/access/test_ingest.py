@@ -201,3 +201,48 @@ def test_people_keep_the_address_only_as_a_keyed_digest(world):
     staff = b"user_id;last_name;first_name;service;schedule\nu7;Roux;Paul;Cardiologie;nuit\n"
     refused = import_file(world.est_a1, LogKind.STAFF, "staff.csv", staff)
     assert refused.rejected == 1 and "schedule" in refused.rejects[0]["error"]
+
+
+def test_impossible_dates_nul_bytes_and_deep_json_are_rejected_lines_not_errors(world):
+    """Year 1, year 9999 late in the day (past UTC's last instant), a NUL byte, JSON nested
+    past the parser's depth: each is a rejected line named by its number; the rest is kept."""
+    header = "timestamp,user_id,patient_id,action,application,workstation,break_glass,reason\n"
+    rows = [
+        "2024-03-04T10:00:00+01:00,u1,p1,read,DPI,PC-1,0,",
+        "0001-01-01T00:00,u1,p2,read,DPI,PC-1,0,",
+        "9999-12-31T23:00-05:00,u1,p3,read,DPI,PC-1,0,",
+        "2024-03-04T10:01:00+01:00,u1\x00,p4,read,DPI,PC-1,0,",
+    ]
+    imp = import_file(world.est_a1, LogKind.ACCESS, "dpi.csv", (header + "\n".join(rows)).encode())
+    assert (imp.lines, imp.rejected) == (4, 3)
+    assert [r["line"] for r in imp.rejects] == [3, 4, 5]
+    assert "hors de 1900–2199" in imp.rejects[0]["error"]
+    assert [r[0] for r in _rows(imp)] == [2]
+
+    stays = import_file(
+        world.est_a1,
+        LogKind.STAYS,
+        "stays.csv",
+        b"patient_id,unit,start,end\np1,Cardio,0001-01-01T00:00,\np2,Cardio,2024-03-01,\n",
+    )
+    assert (stays.lines, stays.rejected) == (2, 1) and stays.rejects[0]["line"] == 2
+    assert CareRelation.objects.filter(source=stays).count() == 1
+
+    deep = "[" * 100_000 + "]" * 100_000
+    data = (
+        '{"timestamp": "2024-03-04T10:00:00+01:00", "user_id": "u1", "patient_id": "p1", '
+        '"action": "read"}\n' + deep + "\n"
+    ).encode()
+    imp = import_file(world.est_a1, LogKind.ACCESS, "deep.jsonl", data)
+    assert (imp.lines, imp.rejected) == (2, 1)
+    assert (imp.rejects[0]["line"], imp.rejects[0]["error"]) == (2, "JSON trop imbriqué")
+
+
+def test_a_latin1_header_is_refused_with_a_message_that_can_be_shown(world):
+    data = "horodatage;utilisateur;unité\n2024-03-04;u1;x\n".encode("latin-1")
+    with pytest.raises(ValidationError) as refused:
+        import_file(world.est_a1, LogKind.ACCESS, "dpi.csv", data)
+    message = " ".join(refused.value.messages)
+    message.encode("utf-8")  # no lone surrogate left: the page can display it
+    assert "unit\\udce9" in message or "unit\\xe9" in message
+    assert not ReviewImport.objects.exists()

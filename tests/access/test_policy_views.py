@@ -375,3 +375,33 @@ def test_another_tenants_test_case_is_not_reached_through_ones_own_application(w
     assert rssi.post(delete).status_code == 404
     foreign.refresh_from_db()
     assert foreign.name == "Cas de B1"
+
+
+def test_odd_query_parameters_and_dates_get_an_answer_not_an_error(world):
+    """Digits that are not ASCII numbers, a year the database cannot hold: the page still
+    answers (the default, or the field named), never a server error."""
+    app = fx.application(world)
+    rssi = browser(world.editor)
+    version = rssi.get(reverse("access:policy_version", args=[app.pk, 1]) + "?against=²")
+    assert version.status_code == 200
+    report = rssi.get(reverse("access:shadow_report", args=[app.pk]) + "?days=²")
+    assert report.status_code == 200
+    for name in ("access:decisions", "access:decisions_export"):
+        args = [world.est_a1.pk] + (["jsonl"] if name.endswith("export") else [])
+        response = rssi.get(reverse(name, args=args) + "?start=0001-01-01T00:00")
+        # The list shows the form with the field's error; the export refuses (400).
+        assert response.status_code == (400 if name.endswith("export") else 200)
+        assert "Date attendue entre 1900 et 2199." in response.content.decode()
+
+
+def test_an_unreadable_public_key_is_refused_when_saved(world):
+    rssi = browser(world.editor)
+    response = _create(
+        world,
+        rssi,
+        identity_source="token",
+        token_key="-----BEGIN PUBLIC KEY-----\nce n'est pas une clé\n-----END PUBLIC KEY-----",
+    )
+    assert response.status_code == 200
+    assert "Clé publique PEM illisible" in response.content.decode()
+    assert not ProtectedApplication.objects.filter(slug="pacs-a1").exists()

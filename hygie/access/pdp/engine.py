@@ -315,7 +315,7 @@ def validate(policy_text: str) -> list[PolicyProblem]:
     for error in result.errors:
         offset = None
         index = None
-        if error.policy_id.startswith("policy") and error.policy_id[6:].isdigit():
+        if error.policy_id.startswith("policy") and error.policy_id[6:].isdecimal():
             index = int(error.policy_id[6:])
         message = error.error
         if index is not None and index < len(spans):
@@ -463,14 +463,14 @@ def result_from_cedarpy(answer, ids: list[str]) -> Result:
     def label(cedar_id: str) -> str:
         if (
             cedar_id.startswith("policy")
-            and cedar_id[6:].isdigit()
+            and cedar_id[6:].isdecimal()
             and int(cedar_id[6:]) < len(ids)
         ):
             return ids[int(cedar_id[6:])]
         return cedar_id
 
     def order(cedar_id: str) -> int:
-        return int(cedar_id[6:]) if cedar_id[6:].isdigit() else 1 << 30
+        return int(cedar_id[6:]) if cedar_id[6:].isdecimal() else 1 << 30
 
     reasons = sorted(answer.diagnostics.reasons, key=order)
     return Result(

@@ -78,7 +78,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self):
         length = self.headers.get("content-length") or "0"
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):
             self.close_connection = True
             length = "0"
         if int(length):

@@ -137,6 +137,9 @@ def _local_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+YEARS = (1900, 2199)  # beyond, a date is a typing error (and year 1 cannot even go to UTC)
+
+
 def parse_moment(value: str, column: str, zone: ZoneInfo) -> datetime:
     """An ISO 8601 date or date-time; without an offset it is local time (settings.TIME_ZONE)."""
     text = value.strip()
@@ -154,6 +157,11 @@ def parse_moment(value: str, column: str, zone: ZoneInfo) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise Reject(
+            _("colonne « %(col)s » : date hors de %(first)s–%(last)s, lu « %(value)s »")
+            % {"col": column, "first": YEARS[0], "last": YEARS[1], "value": text[:40]}
+        )
     return moment
 
 
@@ -204,13 +212,21 @@ def _text_lines(binary):
 
 
 def _has_surrogates(values) -> bool:
+    """Characters that are not UTF-8 text: undecodable bytes, and NUL (which PostgreSQL
+    refuses in text)."""
     for value in values:
+        if "\x00" in value:
+            return True
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 return True
     return False
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _records(text, kind: str, outcome: Outcome):
@@ -239,7 +255,8 @@ def _records(text, kind: str, outcome: Outcome):
             % {
                 "missing": ", ".join(missing),
                 "wanted": ", ".join(required) + " [" + ", ".join(optional) + "]",
-                "header": ", ".join(header)[:300],
+                # Undecodable bytes of a non-UTF-8 header are shown escaped, not stored raw.
+                "header": _printable(", ".join(header)[:300]),
             }
         )
     positions = [header.index(c) if c in header else None for c in wanted]
@@ -291,6 +308,9 @@ def _json_records(first, text, kind, wanted, required, outcome):
         outcome.lines += 1
         try:
             obj = json.loads(raw)
+        except RecursionError:
+            outcome.reject(line, _("JSON trop imbriqué"))
+            continue
         except ValueError as error:
             if isinstance(error, UnicodeError) or _has_surrogates([raw]):
                 outcome.reject(line, _("caractères non UTF-8"))
