@@ -187,14 +187,15 @@ def application_edit(request, pk):
         changed = [f for f in form.changed_data if f != "token_key"]
         if form.cleaned_data.get("token_key"):
             changed.append("token_key")
-        form.save()
-        record_event(
-            "access.application.changed",
-            request=request,
-            target=application,
-            organisation=application.organisation,
-            details={"fields": changed},
-        )
+        with transaction.atomic():  # the change and its journal entry, or neither
+            form.save()
+            record_event(
+                "access.application.changed",
+                request=request,
+                target=application,
+                organisation=application.organisation,
+                details={"fields": changed},
+            )
         messages.success(request, _("Application enregistrée."))
         return redirect("access:application_detail", pk=application.pk)
     return render(
