@@ -9,6 +9,7 @@ SIGTERM/SIGINT stop them all after each has written its waiting decisions.
 import gc
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         for slot in range(workers):
             _spawn(host, int(port), children, slot)
+        _wait_listening(host, int(port))  # announced only once a worker takes connections
         self._announce(host, port, workers)
         while children:
             try:
@@ -151,6 +153,16 @@ def _worker(host: str, port: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _wait_listening(host: str, port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
 
 
 def _kill(pid: int, signum: int) -> None:
